@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Dependency rule (never backwards): C shims → FreightCore → FreightHTTP → FreightCloud →
+// FreightRegistry / FreightSecrets → FreightEngine → FreightTUI → freightliner.
+// Only the C shim targets touch C macros or varargs.
+let package = Package(
+    name: "freightliner",
+    products: [
+        .executable(name: "freightliner", targets: ["freightliner"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurses", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncursesw5-dev"])]),
+
+        .target(name: "FreightCore", dependencies: ["CCrypto"]),
+        .target(name: "FreightHTTP", dependencies: ["FreightCore", "CCurl"]),
+        .target(name: "FreightRegistry", dependencies: ["FreightCore", "FreightHTTP"]),
+        .target(name: "FreightEngine", dependencies: ["FreightCore", "FreightRegistry", "CZlib"]),
+        .executableTarget(name: "freightliner", dependencies: [
+            "FreightCore", "FreightHTTP", "FreightRegistry", "FreightEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "FreightTestSupport", dependencies: ["FreightCore"], path: "Tests/Support"),
+        .testTarget(name: "FreightCoreTests", dependencies: ["FreightCore"]),
+        .testTarget(name: "FreightHTTPTests", dependencies: ["FreightHTTP", "FreightTestSupport"]),
+        .testTarget(name: "FreightRegistryTests",
+                    dependencies: ["FreightRegistry", "FreightTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["FreightCore", "FreightTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
