@@ -1,0 +1,77 @@
+import FreightCore
+import Foundation
+import Synchronization
+
+/// An HTTP client over libcurl, shared by everything that talks to a network service.
+///
+/// Requests never follow redirects by themselves (callers decide what may follow, e.g. that
+/// credentials never go to another host) and only speak http and https. Proxies come from the
+/// usual environment variables (`https_proxy`, `no_proxy`, …).
+public final class HTTPClient: Sendable {
+    public struct Configuration: Sendable {
+        public var userAgent: String
+        public var connectTimeoutMilliseconds: Int = 30_000
+        /// A transfer slower than `lowSpeedLimit` bytes/s for `lowSpeedTimeSeconds` is aborted.
+        /// There is no total timeout: a large blob may take minutes.
+        public var lowSpeedLimit: Int = 1024
+        public var lowSpeedTimeSeconds: Int = 60
+        public var maxConnections: Int = 64
+        /// Logs each request's method, URL (without query) and status to stderr; never headers.
+        public var trace = ProcessInfo.processInfo.environment["FREIGHTLINER_TRACE_HTTP"] == "1"
+
+        public init(userAgent: String = "freightliner/\(FreightVersion.current)") {
+            self.userAgent = userAgent
+        }
+    }
+
+    public let configuration: Configuration
+    /// Requests sent, by method: how much a run asked of the registries.
+    public let requestCounts = RequestCounts()
+    private let loop: CurlLoop
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        loop = CurlLoop(maxConnections: configuration.maxConnections)
+    }
+
+    /// Sends `request` and returns once the response head has arrived; the body streams after.
+    public func execute(_ request: HTTPRequest) async throws -> HTTPResponse {
+        requestCounts.record(request.method)
+        let transfer = try CurlTransfer(request: request, configuration: configuration)
+        let started = ContinuousClock.now
+        do {
+            let head = try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    transfer.headContinuation = continuation
+                    loop.add(transfer)
+                }
+            } onCancel: {
+                loop.cancel(transfer)
+            }
+            if configuration.trace { Self.trace(request, "\(head.status)", since: started) }
+            return HTTPResponse(head: head, body: ResponseBody(channel: transfer.response))
+        } catch {
+            if configuration.trace { Self.trace(request, "error: \(error)", since: started) }
+            throw error
+        }
+    }
+
+    private static func trace(_ request: HTTPRequest, _ result: String, since start: ContinuousClock.Instant) {
+        let elapsed = (ContinuousClock.now - start).components
+        let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
+        let line = "http: \(request.method.rawValue) \(HTTPTransportError.redact(request.url)) -> \(result) (\(milliseconds) ms)\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}
+
+/// Counts of requests by method, safe to read while a run goes on.
+public final class RequestCounts: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    func record(_ method: HTTPRequest.Method) {
+        counts.withLock { $0[method.rawValue, default: 0] += 1 }
+    }
+
+    /// A snapshot: method name → requests sent.
+    public var snapshot: [String: Int] { counts.withLock { $0 } }
+}
