@@ -1,0 +1,13 @@
+/// A token-service scope, e.g. `repository:team/app:pull,push` or `registry:catalog:*`.
+public struct Scope: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let text: String
+
+    public static func pull(_ repository: String) -> Scope { Scope(text: "repository:\(repository):pull") }
+    public static func push(_ repository: String) -> Scope { Scope(text: "repository:\(repository):pull,push") }
+    public static let catalog = Scope(text: "registry:catalog:*")
+
+    public init(text: String) { self.text = text }
+
+    public var description: String { text }
+    public static func < (lhs: Scope, rhs: Scope) -> Bool { lhs.text < rhs.text }
+}

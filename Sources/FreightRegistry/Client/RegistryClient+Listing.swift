@@ -1,0 +1,44 @@
+import Foundation
+import FreightCore
+
+extension RegistryClient {
+    /// The most pages a listing may have: far beyond any real registry, short of an endless loop.
+    static let maxPages = 100_000
+
+    /// Follows `Link: <…>; rel="next"` from `start`, handing each page's body to `page`.
+    /// A link back to a page already seen is refused as a loop.
+    func paginate(start: String, scopes: [Scope], operation: String,
+                  page: ([UInt8]) throws -> Void) async throws {
+        var next: String? = start
+        var seen: Set<String> = []
+        while let current = next {
+            guard seen.insert(current).inserted else {
+                throw ProtocolError(operation: operation, reason: "pagination loops back to \(current)")
+            }
+            guard seen.count <= Self.maxPages else {
+                throw ProtocolError(operation: operation, reason: "more than \(Self.maxPages) pages")
+            }
+            let response = try await send(.init(.get, current, scopes: scopes, accept: [200], operation: operation))
+            let body = try await response.body.collect(upTo: 16 << 20)
+            try page(body)
+            next = response.headers["Link"].flatMap(LinkHeader.next)
+        }
+    }
+
+    /// Every repository the registry lists under `prefix` (the catalog, paginated).
+    public func repositories(under prefix: String = "") async throws -> [String] {
+        struct Page: Decodable {
+            var repositories: [String]?
+        }
+        var names: [String] = []
+        let operation = "list repositories of \(registry)"
+        try await paginate(start: "/v2/_catalog?n=1000", scopes: [.catalog], operation: operation) { bytes in
+            guard let page = try? JSONDecoder().decode(Page.self, from: Data(bytes)) else {
+                throw ProtocolError(operation: operation, reason: "the answer is not a repository catalog")
+            }
+            names += page.repositories ?? []
+        }
+        guard !prefix.isEmpty else { return names }
+        return names.filter { $0 == prefix || $0.hasPrefix(prefix + "/") }
+    }
+}
