@@ -1,0 +1,114 @@
+import Foundation
+import FreightCore
+
+/// The on-disk format of a run's checkpoint: a header line that names the format, its version,
+/// the SHA-256 and length of the payload, then the payload (a `RunRecord` as JSON).
+///
+///     freightliner-checkpoint 1 sha256:<hex> <length>
+///     {"runID": …}
+///
+/// Anything else — another format, a newer version, a short or altered payload — is refused with
+/// a message naming the file; a damaged checkpoint is never half-trusted.
+public enum CheckpointFile {
+    public static let magic = "freightliner-checkpoint"
+    public static let version = 1
+
+    public static func encode(_ record: RunRecord) throws -> [UInt8] {
+        let payload = try encoder.encode(record)
+        let digest = Digest.sha256(of: payload)
+        return Array("\(magic) \(version) \(digest) \(payload.count)\n".utf8) + Array(payload)
+    }
+
+    public static func decode(_ bytes: [UInt8], path: String) throws -> RunRecord {
+        guard let newline = bytes.firstIndex(of: 0x0A) else {
+            throw CheckpointError(path: path, reason: bytes.isEmpty ? "is empty" : "has no header line (truncated or not a checkpoint)")
+        }
+        let header = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ")
+        guard header.count == 4, header[0] == magic else {
+            throw CheckpointError(path: path, reason: "is not a freightliner checkpoint")
+        }
+        guard let version = Int(header[1]) else { throw CheckpointError(path: path, reason: "has a malformed header") }
+        guard version <= Self.version else {
+            throw CheckpointError(path: path, reason: "was written by a newer freightliner (format \(version), this one reads \(Self.version))")
+        }
+        guard let digest = try? Digest(parsing: String(header[2])), let length = Int(header[3]) else {
+            throw CheckpointError(path: path, reason: "has a malformed header")
+        }
+        let payload = bytes[(newline + 1)...]
+        guard payload.count == length else {
+            throw CheckpointError(path: path, reason: "is damaged: \(payload.count) of \(length) payload bytes present (truncated?)")
+        }
+        guard Digest.sha256(of: payload) == digest else {
+            throw CheckpointError(path: path, reason: "is damaged: its checksum does not match its content")
+        }
+        do {
+            return try decoder.decode(RunRecord.self, from: Data(payload))
+        } catch {
+            throw CheckpointError(path: path, reason: "passes its checksum but cannot be read: \(error)")
+        }
+    }
+
+    // MARK: Journal lines: "<sha256 hex> <json>\n", one per finished tag.
+
+    struct JournalEntry: Codable, Equatable {
+        var repository: Int
+        var tag: Int
+        var record: TagRecord
+    }
+
+    static func encodeJournal(_ entry: JournalEntry) throws -> [UInt8] {
+        let json = try encoder.encode(entry)
+        return Array("\(Digest.sha256(of: json).hex) ".utf8) + Array(json) + [0x0A]
+    }
+
+    /// Reads journal lines; a torn last line (a crash mid-append) is ignored, damage anywhere
+    /// else is refused.
+    static func decodeJournal(_ bytes: [UInt8], path: String) throws -> [JournalEntry] {
+        var entries: [JournalEntry] = []
+        var start = 0
+        var lineNumber = 0
+        while start < bytes.count {
+            lineNumber += 1
+            guard let end = bytes[start...].firstIndex(of: 0x0A) else { break }  // torn tail
+            let line = bytes[start..<end]
+            start = end + 1
+            guard line.count > 65, line[line.startIndex + 64] == 0x20 else {
+                throw CheckpointError(path: path, reason: "is damaged at line \(lineNumber)")
+            }
+            let hex = String(decoding: line.prefix(64), as: UTF8.self)
+            let json = line.dropFirst(65)
+            guard Digest.sha256(of: json).hex == hex,
+                  let entry = try? decoder.decode(JournalEntry.self, from: Data(json)) else {
+                throw CheckpointError(path: path, reason: "is damaged at line \(lineNumber): its checksum does not match")
+            }
+            entries.append(entry)
+        }
+        return entries
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }()
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
+
+/// A checkpoint that cannot be used; names the file.
+public struct CheckpointError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "checkpoint \(path) \(reason)" }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import FreightCore
+
+/// The directory of saved runs: one folder per run (mode 0700) holding `checkpoint` (the last
+/// snapshot), `journal` (tags finished since) and `lock` while a process works on it.
+public struct CheckpointStore: Sendable {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    /// `$XDG_STATE_HOME/freightliner/runs`, else `~/.local/state/freightliner/runs`.
+    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let state = environment["XDG_STATE_HOME"], !state.isEmpty { return "\(state)/freightliner/runs" }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return "\(home)/.local/state/freightliner/runs"
+    }
+
+    /// Run ids name directories: letters, digits, `.`, `_`, `-`, not starting with `.`.
+    public static func validate(runID: String) throws {
+        let allowed = runID.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x2E || byte == 0x5F || byte == 0x2D
+        }
+        guard !runID.isEmpty, runID.utf8.count <= 64, allowed, !runID.hasPrefix(".") else {
+            throw CheckpointError(path: runID, reason: "is not a valid run id (1-64 of A-Z a-z 0-9 . _ -, not starting with '.')")
+        }
+    }
+
+    /// A new id: UTC time plus randomness, so ids sort by age.
+    public static func newRunID(at date: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        let random = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return "\(formatter.string(from: date))-\(String(repeating: "0", count: 8 - random.count))\(random)"
+    }
+
+    public func runDirectory(_ runID: String) -> String { "\(directory)/\(runID)" }
+    func snapshotPath(_ runID: String) -> String { "\(runDirectory(runID))/checkpoint" }
+    func journalPath(_ runID: String) -> String { "\(runDirectory(runID))/journal" }
+
+    /// Loads a run: its snapshot with the journal replayed onto it.
+    public func load(_ runID: String) throws -> RunRecord {
+        try Self.validate(runID: runID)
+        let path = snapshotPath(runID)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            if FileManager.default.fileExists(atPath: runDirectory(runID)) {
+                throw CheckpointError(path: path, reason: "is missing or unreadable")
+            }
+            throw CheckpointError(path: runDirectory(runID), reason: "does not exist: no saved run \"\(runID)\" in \(directory)")
+        }
+        var record = try CheckpointFile.decode(Array(data), path: path)
+        guard record.runID == runID else {
+            throw CheckpointError(path: path, reason: "belongs to run \"\(record.runID)\", not \"\(runID)\"")
+        }
+        if let journal = FileManager.default.contents(atPath: journalPath(runID)) {
+            for entry in try CheckpointFile.decodeJournal(Array(journal), path: journalPath(runID)) {
+                guard record.repositories.indices.contains(entry.repository),
+                      record.repositories[entry.repository].tags.indices.contains(entry.tag) else {
+                    throw CheckpointError(path: journalPath(runID), reason: "names a tag the checkpoint does not have")
+                }
+                record.repositories[entry.repository].tags[entry.tag] = entry.record
+            }
+        }
+        return record
+    }
+
+    public struct Listing: Sendable {
+        public let runID: String
+        public let record: RunRecord?
+        /// Why the run could not be read, if it could not.
+        public let problem: String?
+    }
+
+    /// Every saved run, newest first; damaged ones are listed with their problem.
+    public func list() -> [Listing] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        return names.filter { (try? Self.validate(runID: $0)) != nil }.map { name in
+            do {
+                return Listing(runID: name, record: try load(name), problem: nil)
+            } catch {
+                return Listing(runID: name, record: nil, problem: "\(error)")
+            }
+        }.sorted { ($0.record?.updatedAt ?? .distantPast, $0.runID) > ($1.record?.updatedAt ?? .distantPast, $1.runID) }
+    }
+
+    /// The most recently updated run that still has work to do.
+    public func newestResumable() -> RunRecord? {
+        list().compactMap(\.record).first { $0.isResumable }
+    }
+
+    public func remove(_ runID: String) throws {
+        try Self.validate(runID: runID)
+        let path = runDirectory(runID)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CheckpointError(path: path, reason: "does not exist: no saved run \"\(runID)\"")
+        }
+        let lock = try RunLock(directory: path)
+        defer { lock.release() }
+        try FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// An exclusive lock on a run directory, so two processes never write one run.
+final class RunLock: Sendable {
+    private let descriptor: Int32
+
+    init(directory: String) throws {
+        let path = "\(directory)/lock"
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw CheckpointError(path: path, reason: "cannot be opened: \(String(cString: strerror(errno)))")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw CheckpointError(path: directory, reason: "is in use by another freightliner process")
+        }
+    }
+
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}

@@ -1,0 +1,186 @@
+import Dispatch
+import Foundation
+import FreightCore
+import Synchronization
+
+/// Persists one run while it goes, on a thread of its own (fsync must not block the few
+/// threads of Swift's cooperative pool).
+///
+/// Finished tags are appended to the journal with group commit: every record queued while the
+/// previous `fdatasync` ran is written and synced together, and each caller resumes only once
+/// its record is durable. A snapshot replaces the checkpoint atomically (temp file, fsync,
+/// rename, fsync of the directory) and then empties the journal.
+public final class CheckpointWriter: Sendable {
+    private enum Operation {
+        case append([UInt8], CheckedContinuation<Void, any Error>)
+        case snapshot([UInt8], CheckedContinuation<Void, any Error>)
+        case close(CheckedContinuation<Void, any Error>)
+    }
+
+    private final class Shared: Sendable {
+        let queue = Mutex<[Operation]>([])
+        let wake = DispatchSemaphore(value: 0)
+    }
+
+    public let store: CheckpointStore
+    public let runID: String
+    private let shared = Shared()
+    private let lock: RunLock
+    /// Records appended since the last snapshot; a snapshot is due when it grows large.
+    private let journalLength = Atomic<Int>(0)
+
+    /// Opens (creating if needed) the run's directory, mode 0700, and locks it.
+    public init(store: CheckpointStore, runID: String) throws {
+        try CheckpointStore.validate(runID: runID)
+        self.store = store
+        self.runID = runID
+        let directory = store.runDirectory(runID)
+        do {
+            try Self.makeDirectory(store.directory)
+            try Self.makeDirectory(directory)
+        } catch {
+            throw CheckpointError(path: directory, reason: "cannot be created: \(error.localizedDescription)")
+        }
+        lock = try RunLock(directory: directory)
+        let journalPath = store.journalPath(runID)
+        let snapshotPath = store.snapshotPath(runID)
+        let journal = open(journalPath, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard journal >= 0 else {
+            lock.release()
+            throw CheckpointError(path: journalPath, reason: "cannot be opened: \(String(cString: strerror(errno)))")
+        }
+        let shared = self.shared
+        let thread = Thread {
+            WriterThread(shared: shared, journal: journal, journalPath: journalPath, snapshotPath: snapshotPath,
+                         directory: directory).run()
+        }
+        thread.name = "freightliner-checkpoint"
+        thread.start()
+    }
+
+    private static func makeDirectory(_ path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        }
+    }
+
+    /// Records a finished tag; returns once it is on disk.
+    func append(repository: Int, tag: Int, record: TagRecord) async throws {
+        let line = try CheckpointFile.encodeJournal(.init(repository: repository, tag: tag, record: record))
+        journalLength.add(1, ordering: .relaxed)
+        try await submit { .append(line, $0) }
+    }
+
+    /// Journal records since the last snapshot.
+    var pendingJournalRecords: Int { journalLength.load(ordering: .relaxed) }
+
+    /// Writes the whole run as the new checkpoint and empties the journal.
+    public func snapshot(_ record: RunRecord) async throws {
+        let bytes = try CheckpointFile.encode(record)
+        journalLength.store(0, ordering: .relaxed)
+        try await submit { .snapshot(bytes, $0) }
+    }
+
+    /// Stops the writer thread and releases the run's lock.
+    public func close() async {
+        try? await submit { .close($0) }
+        lock.release()
+    }
+
+    private func submit(_ make: (CheckedContinuation<Void, any Error>) -> Operation) async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            shared.queue.withLock { $0.append(make(continuation)) }
+            shared.wake.signal()
+        }
+    }
+
+    private struct WriterThread {
+        let shared: Shared
+        let journal: Int32
+        let journalPath: String
+        let snapshotPath: String
+        let directory: String
+
+        func run() {
+            while true {
+                shared.wake.wait()
+                let operations = shared.queue.withLock { queue in defer { queue = [] }; return queue }
+                var batch: [CheckedContinuation<Void, any Error>] = []
+                var bytes: [UInt8] = []
+                for operation in operations {
+                    switch operation {
+                    case .append(let line, let continuation):
+                        bytes += line
+                        batch.append(continuation)
+                    case .snapshot(let content, let continuation):
+                        flush(&bytes, &batch)
+                        continuation.resume(with: Result { try writeSnapshot(content) })
+                    case .close(let continuation):
+                        flush(&bytes, &batch)
+                        Foundation.close(journal)
+                        continuation.resume()
+                        return
+                    }
+                }
+                flush(&bytes, &batch)
+            }
+        }
+
+        /// One write and one fdatasync for every record in the batch.
+        private func flush(_ bytes: inout [UInt8], _ batch: inout [CheckedContinuation<Void, any Error>]) {
+            guard !batch.isEmpty else { return }
+            let result = Result { () throws -> Void in
+                try writeAll(journal, bytes, path: journalPath)
+                guard fdatasync(journal) == 0 else { throw failure(journalPath, "cannot be synced") }
+            }
+            for continuation in batch { continuation.resume(with: result) }
+            bytes = []
+            batch = []
+        }
+
+        private func writeSnapshot(_ content: [UInt8]) throws {
+            let temporary = "\(snapshotPath).tmp"
+            let file = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard file >= 0 else { throw failure(temporary, "cannot be created") }
+            do {
+                try writeAll(file, content, path: temporary)
+                guard fsync(file) == 0 else { throw failure(temporary, "cannot be synced") }
+                Foundation.close(file)
+            } catch {
+                Foundation.close(file)
+                unlink(temporary)
+                throw error
+            }
+            guard rename(temporary, snapshotPath) == 0 else {
+                let error = failure(snapshotPath, "cannot be replaced")
+                unlink(temporary)
+                throw error
+            }
+            let directoryFile = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if directoryFile >= 0 {
+                fsync(directoryFile)
+                Foundation.close(directoryFile)
+            }
+            // The snapshot now holds everything the journal said; replaying it again would be
+            // harmless (records carry whole tag states), but it would grow forever.
+            guard ftruncate(journal, 0) == 0, fdatasync(journal) == 0 else { throw failure(journalPath, "cannot be emptied") }
+        }
+
+        private func writeAll(_ file: Int32, _ bytes: [UInt8], path: String) throws {
+            try bytes.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = write(file, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written < 0, errno == EINTR { continue }
+                    guard written > 0 else { throw failure(path, "cannot be written") }
+                    offset += written
+                }
+            }
+        }
+
+        private func failure(_ path: String, _ what: String) -> CheckpointError {
+            CheckpointError(path: path, reason: "\(what): \(String(cString: strerror(errno)))")
+        }
+    }
+}

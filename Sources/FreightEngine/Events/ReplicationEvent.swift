@@ -1,0 +1,140 @@
+import Foundation
+import FreightCore
+
+/// Everything the engine tells the outside world while it runs: the one stream the dashboard,
+/// the plain and JSON outputs and the tests learn from. The engine never waits for a consumer.
+public enum ReplicationEvent: Sendable {
+    /// The run began (or resumed): where from, where to, and what is already done.
+    case runStarted(RunInfo)
+    /// The plan is known: every repository with its tag count and known sizes.
+    case planned([PlannedRepository])
+    case repositoryStarted(repository: String)
+    case repositoryFinished(repository: String, status: RepositoryStatus)
+    case tagStarted(repository: String, tag: String)
+    /// Bytes moved so far for a tag; sent at most a few times a second per tag.
+    case tagProgress(repository: String, tag: String, bytesDone: Int64, bytesTotal: Int64)
+    case tagFinished(repository: String, tag: String, outcome: TagOutcome, stats: TagStats)
+    /// A blob reached the destination (or was found already there).
+    case blobFinished(repository: String, digest: Digest, size: Int64, transfer: BlobTransferKind)
+    /// A layer went through the compression stage.
+    case layerCompressed(repository: String, LayerCompression)
+    /// A transient failure; the operation will be tried again after `delay` seconds.
+    case retrying(operation: String, attempt: Int, delay: Double, reason: String)
+    case checkpointSaved(path: String, at: Date)
+    /// A credential source changed state (never its value).
+    case secretStatus(SecretStatus)
+    case paused
+    case resumed
+    /// Stopping was asked for (signal or key); in-flight work is finishing.
+    case stopping(reason: String)
+    case warning(String)
+    /// The last event of a run.
+    case runFinished(RunSummary)
+}
+
+public struct RunInfo: Sendable, Equatable {
+    public let runID: String
+    public let source: String
+    public let destination: String
+    public let startedAt: Date
+    /// True when this invocation continues an earlier, interrupted one.
+    public let resumed: Bool
+    public let dryRun: Bool
+    public let checkpointPath: String?
+
+    public init(runID: String, source: String, destination: String, startedAt: Date, resumed: Bool, dryRun: Bool,
+                checkpointPath: String?) {
+        self.runID = runID
+        self.source = source
+        self.destination = destination
+        self.startedAt = startedAt
+        self.resumed = resumed
+        self.dryRun = dryRun
+        self.checkpointPath = checkpointPath
+    }
+}
+
+public struct PlannedRepository: Sendable, Equatable {
+    /// The destination-relative display name, e.g. `team/app`.
+    public let name: String
+    public let tags: [String]
+    /// Tags finished in an earlier session of this run.
+    public let alreadyDone: [String: TagOutcome]
+
+    public init(name: String, tags: [String], alreadyDone: [String: TagOutcome] = [:]) {
+        self.name = name
+        self.tags = tags
+        self.alreadyDone = alreadyDone
+    }
+}
+
+public enum RepositoryStatus: String, Sendable, Codable, Equatable {
+    case pending, running, completed, failed
+}
+
+public enum TagOutcome: Sendable, Equatable, Codable {
+    /// Copied: the bytes this tag moved (blobs uploaded), and the manifest digest at the destination.
+    case copied(bytes: Int64, digest: Digest)
+    /// The destination already had this exact manifest.
+    case skipped(digest: Digest)
+    /// What went wrong, in the registry's words where there were some.
+    case failed(reason: String)
+
+    public var isFailure: Bool {
+        if case .failed = self { return true }
+        return false
+    }
+}
+
+public enum BlobTransferKind: String, Sendable, Codable, Equatable {
+    /// Streamed from source to destination.
+    case uploaded
+    /// Linked from another repository of the destination registry.
+    case mounted
+    /// The destination repository already had it.
+    case skipped
+}
+
+/// What the compression stage did with one layer.
+public struct LayerCompression: Sendable, Equatable {
+    public enum Result: Sendable, Equatable {
+        case compressed
+        case keptBelowMinimumSize
+        case keptAboveMaximumSize
+        case keptSavedTooLittle(percent: Double)
+    }
+
+    public let original: Descriptor
+    public let compressed: Descriptor?
+    public let result: Result
+    public let seconds: Double
+
+    public init(original: Descriptor, compressed: Descriptor?, result: Result, seconds: Double) {
+        self.original = original
+        self.compressed = compressed
+        self.result = result
+        self.seconds = seconds
+    }
+}
+
+/// The state of one credential in use, for the dashboard's secrets panel. Never a value.
+public struct SecretStatus: Sendable, Equatable {
+    public enum State: String, Sendable, Equatable { case loaded, refreshed, failed }
+
+    /// `aws-sm`, `gcp-sm`, `ecr`, `gcr`, `docker-config`, `flag`.
+    public let provider: String
+    /// The reference (`aws-sm://prod/registry#password`) or registry it is for.
+    public let reference: String
+    public let state: State
+    public let at: Date
+    /// Why it failed, when it did; never contains the value.
+    public let detail: String?
+
+    public init(provider: String, reference: String, state: State, at: Date, detail: String? = nil) {
+        self.provider = provider
+        self.reference = reference
+        self.state = state
+        self.at = at
+        self.detail = detail
+    }
+}

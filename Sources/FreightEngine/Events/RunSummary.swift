@@ -1,0 +1,89 @@
+/// The outcome of a run, as the `summary` JSON line and the dashboard's final state show it.
+/// Top-level counts cover the whole run across every resume; `session` only this invocation.
+public struct RunSummary: Sendable, Equatable, Codable {
+    public enum Status: String, Sendable, Codable, Equatable {
+        case completed, failed, interrupted
+    }
+
+    public struct Repositories: Sendable, Equatable, Codable {
+        public var total = 0, completed = 0, failed = 0
+    }
+
+    public struct Tags: Sendable, Equatable, Codable {
+        public var total = 0, copied = 0, skipped = 0, failed = 0
+    }
+
+    public struct Blobs: Sendable, Equatable, Codable {
+        public var copied = 0, mounted = 0, skipped = 0
+    }
+
+    public struct Compression: Sendable, Equatable, Codable {
+        /// Layers recompressed.
+        public var layers = 0
+        public var originalBytes: Int64 = 0
+        public var compressedBytes: Int64 = 0
+        /// Candidates kept as they were (below/above a threshold, or saving too little).
+        public var keptLayers = 0
+
+        enum CodingKeys: String, CodingKey {
+            case layers
+            case originalBytes = "original_bytes"
+            case compressedBytes = "compressed_bytes"
+            case keptLayers = "kept_layers"
+        }
+    }
+
+    public struct Session: Sendable, Equatable, Codable {
+        public var tagsCopied = 0
+        public var bytesTransferred: Int64 = 0
+        public var durationSeconds: Double = 0
+
+        enum CodingKeys: String, CodingKey {
+            case tagsCopied = "tags_copied"
+            case bytesTransferred = "bytes_transferred"
+            case durationSeconds = "duration_seconds"
+        }
+    }
+
+    public struct Failure: Sendable, Equatable, Codable {
+        public var repository: String
+        public var tag: String?
+        public var reason: String
+    }
+
+    public var runID: String
+    public var status: Status
+    public var repositories = Repositories()
+    public var tags = Tags()
+    public var blobs = Blobs()
+    public var bytesTransferred: Int64 = 0
+    public var compression = Compression()
+    public var durationSeconds: Double = 0
+    public var session = Session()
+    public var failures: [Failure] = []
+    /// HTTP requests this session sent, by method.
+    public var requests: [String: Int] = [:]
+
+    public init(runID: String, status: Status) {
+        self.runID = runID
+        self.status = status
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case status, repositories, tags, blobs
+        case bytesTransferred = "bytes_transferred"
+        case compression
+        case durationSeconds = "duration_seconds"
+        case session, failures, requests
+    }
+
+    /// The process exit status the contract gives this outcome.
+    public var exitCode: Int32 {
+        switch status {
+        case .completed: return 0
+        case .failed: return 1
+        case .interrupted: return 3
+        }
+    }
+}

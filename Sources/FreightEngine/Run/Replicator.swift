@@ -1,0 +1,178 @@
+import Foundation
+import FreightCore
+import FreightHTTP
+import FreightRegistry
+
+/// One repository's work: where from, where to, and the tags, in the ledger's order.
+public struct RepositoryJob: Sendable {
+    /// The name events and the dashboard use (the destination path, or the layout).
+    public let name: String
+    public let source: any ImageRepository
+    public let destination: any ImageRepository
+
+    public init(name: String, source: any ImageRepository, destination: any ImageRepository) {
+        self.name = name
+        self.source = source
+        self.destination = destination
+    }
+}
+
+public struct ReplicationOptions: Sendable {
+    /// Concurrent blob uploads; tags in flight are twice that, so manifests and HEADs keep
+    /// flowing while blobs stream.
+    public var jobs: Int
+    public var force: Bool
+    public var dryRun: Bool
+    public var retry: RetryPolicy
+
+    public init(jobs: Int, force: Bool = false, dryRun: Bool = false, retry: RetryPolicy = RetryPolicy()) {
+        self.jobs = max(1, jobs)
+        self.force = force
+        self.dryRun = dryRun
+        self.retry = retry
+    }
+
+    /// A default suited to registries: I/O bound, so more than the core count.
+    public static var defaultJobs: Int { max(4, min(16, ProcessInfo.processInfo.activeProcessorCount * 4)) }
+}
+
+/// Runs a replication: every pending tag of every repository, under one bounded scheduler,
+/// recording each outcome in the ledger (and so the checkpoint) before announcing it.
+public final class Replicator: Sendable {
+    public let events: EventBus
+    public let control: RunControl
+    let options: ReplicationOptions
+    private let http: HTTPClient?
+    private let work = Locked<Task<Void, Never>?>(nil)
+
+    public init(options: ReplicationOptions, events: EventBus, control: RunControl = RunControl(), http: HTTPClient? = nil) {
+        self.options = options
+        self.events = events
+        self.control = control
+        self.http = http
+    }
+
+    /// Cancels in-flight work: uploads are aborted (nothing partial becomes visible) and their
+    /// tags stay pending for a resume.
+    public func abandon() {
+        control.stop(reason: "abandoned")
+        work.value?.cancel()
+    }
+
+    /// Runs the ledger's pending tags; `repositories[i]` is the ledger's repository `i`.
+    public func run(_ repositories: [RepositoryJob], ledger: RunLedger, info: RunInfo) async -> RunSummary {
+        events.emit(.runStarted(info))
+        let record = ledger.current
+        events.emit(.planned(zip(repositories, record.repositories).map { job, repository in
+            var done: [String: TagOutcome] = [:]
+            for tag in repository.tags where tag.state.isDone { done[tag.job.label] = tag.outcome }
+            return PlannedRepository(name: job.name, tags: repository.tags.map(\.job.label), alreadyDone: done)
+        }))
+
+        var checkpointError: (any Error)?
+        do {
+            try await ledger.save()
+        } catch {
+            checkpointError = error
+        }
+        if checkpointError == nil {
+            let task = Task { await self.schedule(repositories, ledger: ledger) }
+            work.withLock { $0 = task }
+            if control.stopReason == "abandoned" { task.cancel() }
+            await task.value
+        }
+
+        let final = ledger.current
+        let anyPending = final.repositories.contains { $0.tags.contains { $0.state == .pending } }
+        let anyFailed = final.repositories.contains { $0.tags.contains { $0.state == .failed } }
+        let status: RunSummary.Status = anyPending ? .interrupted : anyFailed ? .failed : .completed
+        let state: RunRecord.State = anyPending ? .interrupted : anyFailed ? .failed : .completed
+        if !options.dryRun {
+            do {
+                try await ledger.end(state)
+            } catch {
+                checkpointError = checkpointError ?? error
+            }
+        }
+        if let checkpointError {
+            events.emit(.warning("the checkpoint could not be saved, so the run stopped: \(checkpointError)"))
+        }
+        let summary = ledger.summary(status: status, requests: http?.requestCounts.snapshot ?? [:])
+        events.emit(.runFinished(summary))
+        return summary
+    }
+
+    private func schedule(_ repositories: [RepositoryJob], ledger: RunLedger) async {
+        let tagLane = AsyncSemaphore(permits: max(2, options.jobs * 2))
+        let uploadLane = AsyncSemaphore(permits: options.jobs)
+        var movers: [String: BlobMover] = [:]
+        for job in repositories where movers[job.destination.storeIdentity] == nil {
+            movers[job.destination.storeIdentity] = BlobMover(locations: BlobLocations(), uploadLane: uploadLane,
+                                                              retry: options.retry, events: events, dryRun: options.dryRun)
+        }
+        let remaining = Locked(repositories.indices.map { ledger.pendingTags(in: $0).count })
+        let anyFailed = Locked(Array(repeating: false, count: repositories.count))
+        let events = self.events, control = self.control, options = self.options
+
+        await withDiscardingTaskGroup { group in
+            scheduling: for (index, job) in repositories.enumerated() {
+                let pending = ledger.pendingTags(in: index)
+                guard !pending.isEmpty else { continue }
+                let copier = ImageCopier(source: job.source, destination: job.destination, repositoryName: job.name,
+                                         mover: movers[job.destination.storeIdentity]!, events: events,
+                                         force: options.force, dryRun: options.dryRun)
+                var started = false
+                for tagIndex in pending {
+                    await control.waitWhilePaused()
+                    guard !control.isStopping else { break scheduling }
+                    do {
+                        try await tagLane.acquire()
+                    } catch {
+                        break scheduling
+                    }
+                    guard !control.isStopping else {
+                        tagLane.release()
+                        break scheduling
+                    }
+                    if !started {
+                        started = true
+                        events.emit(.repositoryStarted(repository: job.name))
+                    }
+                    let tagJob = ledger.current.repositories[index].tags[tagIndex].job
+                    group.addTask {
+                        defer { tagLane.release() }
+                        events.emit(.tagStarted(repository: job.name, tag: tagJob.label))
+                        let (outcome, stats) = await copier.copy(tagJob)
+                        let interrupted = Task.isCancelled && outcome.isFailure
+                        do {
+                            try await ledger.finish(repository: index, tag: tagIndex, outcome: interrupted ? nil : outcome, stats: stats)
+                        } catch {
+                            if control.stop(reason: "the checkpoint cannot be written: \(error)") {
+                                events.emit(.stopping(reason: "the checkpoint cannot be written: \(error)"))
+                            }
+                            return
+                        }
+                        guard !interrupted else { return }
+                        events.emit(.tagFinished(repository: job.name, tag: tagJob.label, outcome: outcome, stats: stats))
+                        if outcome.isFailure { anyFailed.withLock { $0[index] = true } }
+                        let left = remaining.withLock { counts -> Int in
+                            counts[index] -= 1
+                            return counts[index]
+                        }
+                        if left == 0 {
+                            let status: RepositoryStatus = anyFailed.value[index] ? .failed : .completed
+                            events.emit(.repositoryFinished(repository: job.name, status: status))
+                            if !options.dryRun {
+                                do {
+                                    try await ledger.repositoryFinished()
+                                } catch {
+                                    control.stop(reason: "the checkpoint cannot be written: \(error)")
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import FreightCore
+
+/// Everything a run must remember to be resumed: what it copies where, with which settings,
+/// and how far each tag got. This is the checkpoint's content; it never holds a credential.
+public struct RunRecord: Sendable, Codable, Equatable {
+    public enum State: String, Sendable, Codable {
+        case running, interrupted, completed, failed
+    }
+
+    public var runID: String
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var state: State
+    /// Display forms of where the run copies from and to.
+    public var source: String
+    public var destination: String
+    /// What `resume` needs; nil for runs that are never resumed (`copy`).
+    public var settings: RunSettings?
+    /// Invocations that worked on this run so far, this one included.
+    public var sessions: Int
+    /// Wall time of the sessions before this one.
+    public var previousDuration: Double
+    public var repositories: [RepositoryRecord]
+
+    public init(runID: String, createdAt: Date, source: String, destination: String, settings: RunSettings?,
+                repositories: [RepositoryRecord]) {
+        self.runID = runID
+        self.createdAt = createdAt
+        self.updatedAt = createdAt
+        self.state = .running
+        self.source = source
+        self.destination = destination
+        self.settings = settings
+        self.sessions = 1
+        self.previousDuration = 0
+        self.repositories = repositories
+    }
+
+    /// Tags finished (copied or skipped) and in total, for listings.
+    public var progress: (done: Int, total: Int) {
+        var done = 0, total = 0
+        for repository in repositories {
+            total += repository.tags.count
+            done += repository.tags.filter(\.state.isDone).count
+        }
+        return (done, total)
+    }
+
+    /// Whether `resume` has anything to do.
+    public var isResumable: Bool { state != .completed && progress.done < progress.total }
+}
+
+/// One repository of the run: where it comes from and goes to, and its tags.
+public struct RepositoryRecord: Sendable, Codable, Equatable {
+    /// Path in the source registry.
+    public var source: String
+    /// Path in the destination registry.
+    public var destination: String
+    public var tags: [TagRecord]
+
+    public init(source: String, destination: String, tags: [TagRecord]) {
+        self.source = source
+        self.destination = destination
+        self.tags = tags
+    }
+}
+
+public struct TagRecord: Sendable, Codable, Equatable {
+    public enum State: String, Sendable, Codable {
+        case pending, copied, skipped, failed
+
+        /// Finished for good: a resume never touches it again.
+        public var isDone: Bool { self == .copied || self == .skipped }
+    }
+
+    public var job: TagJob
+    public var state: State
+    public var digest: Digest?
+    public var error: String?
+    /// Cumulative over every attempt.
+    public var stats: TagStats
+
+    public init(job: TagJob) {
+        self.job = job
+        self.state = .pending
+        self.stats = TagStats()
+    }
+
+    public var outcome: TagOutcome? {
+        switch state {
+        case .pending: return nil
+        case .copied: return digest.map { .copied(bytes: stats.bytes, digest: $0) }
+        case .skipped: return digest.map { .skipped(digest: $0) }
+        case .failed: return .failed(reason: error ?? "failed")
+        }
+    }
+}
+
+/// The settings a run needs to be resumed exactly as it started. Credentials are not here:
+/// only whether a flag gave them (so resume can ask for them again) and secret *references*.
+public struct RunSettings: Sendable, Codable, Equatable {
+    public var source: RegistryPrefix
+    public var destination: RegistryPrefix
+    public var jobs: Int
+    public var force: Bool
+    public var insecureRegistries: [String]
+    public var compression: CompressionSettings
+    public var sourceCredentialsSecret: String?
+    public var destinationCredentialsSecret: String?
+    public var sourceCredentialsFromFlag: Bool
+    public var destinationCredentialsFromFlag: Bool
+    /// For `checkpoints show`: how the plan was made.
+    public var filters: [String]
+
+    public init(source: RegistryPrefix, destination: RegistryPrefix, jobs: Int, force: Bool = false,
+                insecureRegistries: [String] = [], compression: CompressionSettings = .none,
+                sourceCredentialsSecret: String? = nil, destinationCredentialsSecret: String? = nil,
+                sourceCredentialsFromFlag: Bool = false, destinationCredentialsFromFlag: Bool = false,
+                filters: [String] = []) {
+        self.source = source
+        self.destination = destination
+        self.jobs = jobs
+        self.force = force
+        self.insecureRegistries = insecureRegistries
+        self.compression = compression
+        self.sourceCredentialsSecret = sourceCredentialsSecret
+        self.destinationCredentialsSecret = destinationCredentialsSecret
+        self.sourceCredentialsFromFlag = sourceCredentialsFromFlag
+        self.destinationCredentialsFromFlag = destinationCredentialsFromFlag
+        self.filters = filters
+    }
+}

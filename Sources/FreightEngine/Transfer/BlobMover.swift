@@ -1,0 +1,86 @@
+import FreightCore
+import FreightRegistry
+
+/// Moves blobs into one destination store: skip what is there, mount what a sibling repository
+/// holds, upload the rest streamed from the source, each blob at most once at a time.
+struct BlobMover: Sendable {
+    let locations: BlobLocations
+    /// Bounds concurrent uploads; HEADs and mounts do not wait behind it.
+    let uploadLane: AsyncSemaphore
+    let retry: RetryPolicy
+    let events: EventBus
+    let dryRun: Bool
+
+    /// Makes `blob` present in `destination`; returns how, with the bytes uploaded.
+    func move(_ blob: Descriptor, from source: any ImageRepository, to destination: any ImageRepository,
+              progress: @escaping @Sendable (Int64) -> Void) async throws -> BlobTransferKind {
+        while true {
+            switch await locations.claim(blob.digest, for: destination.path) {
+            case .present:
+                return .skipped
+            case .wait(let signal):
+                await signal.wait()
+                continue
+            case .claimed(let holder):
+                do {
+                    let kind = try await place(blob, from: source, to: destination, knownHolder: holder, progress: progress)
+                    await locations.finish(blob.digest, for: destination.path, success: true)
+                    return kind
+                } catch {
+                    await locations.finish(blob.digest, for: destination.path, success: false)
+                    throw error
+                }
+            }
+        }
+    }
+
+    private func place(_ blob: Descriptor, from source: any ImageRepository, to destination: any ImageRepository,
+                       knownHolder: String?, progress: @escaping @Sendable (Int64) -> Void) async throws -> BlobTransferKind {
+        // A sibling known to hold it: one mount request, no HEAD needed (a mount of a blob the
+        // repository already has succeeds too).
+        if let holder = knownHolder, holder != destination.path {
+            if dryRun { return .mounted }
+            if try await destination.mountBlob(blob.digest, from: holder) { return .mounted }
+        }
+        if try await destination.blobSize(blob.digest) != nil { return .skipped }
+        if source.storeIdentity == destination.storeIdentity, source.path != destination.path {
+            if dryRun { return .mounted }
+            if try await destination.mountBlob(blob.digest, from: source.path) { return .mounted }
+        }
+        if dryRun {
+            progress(blob.size)
+            return .uploaded
+        }
+        try await uploadLane.withPermit {
+            try await upload(blob, from: source, to: destination, progress: progress)
+        }
+        return .uploaded
+    }
+
+    /// Streams the blob from source to destination; the upload verifies size and digest before
+    /// the destination may complete it. Retried from the start on transient failures.
+    private func upload(_ blob: Descriptor, from source: any ImageRepository, to destination: any ImageRepository,
+                        progress: @escaping @Sendable (Int64) -> Void) async throws {
+        let events = self.events
+        try await retry.run(onRetry: { attempt, delay, error in
+            events.emit(.retrying(operation: "copy blob \(blob.digest.short) to \(destination.displayName)",
+                                  attempt: attempt, delay: delay, reason: "\(error)"))
+        }) {
+            let reader = try await source.openBlob(blob)
+            let upload = try await destination.beginUpload(expected: blob)
+            var sent: Int64 = 0
+            do {
+                for try await chunk in reader {
+                    try await upload.write(chunk)
+                    sent += Int64(chunk.count)
+                    progress(Int64(chunk.count))
+                }
+                _ = try await upload.commit()
+            } catch {
+                await upload.abort()
+                progress(-sent)
+                throw error
+            }
+        }
+    }
+}
