@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import FreightCore
+import FreightEngine
+import FreightRegistry
+
+struct CopyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy one image (an index with all its platforms), or every tag of a repository, preserving digests.",
+        discussion: """
+            Examples:
+              freightliner copy 127.0.0.1:5000/team/app:1.0 registry.example.com/team/app:1.0
+              freightliner copy --all-tags 127.0.0.1:5000/team/app oci:/tmp/app-layout
+            """
+    )
+
+    @Argument(help: "Source: [docker://]HOST/PATH[:TAG|@DIGEST] or oci:DIR[:TAG].")
+    var source: String
+
+    @Argument(help: "Destination: [docker://]HOST/PATH[:TAG] or oci:DIR[:TAG].")
+    var destination: String
+
+    @Flag(name: .customLong("all-tags"), help: "Copy every tag of the source repository.")
+    var allTags = false
+
+    @Option(help: "Blobs uploaded at once.")
+    var jobs: Int = ReplicationOptions.defaultJobs
+
+    @Flag(help: "Copy even when the destination already has the same manifest.")
+    var force = false
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        guard jobs >= 1, jobs <= 256 else { throw ValidationError("--jobs must be 1-256, got \(jobs)") }
+    }
+
+    func run() async throws {
+        let plan: (source: any ImageRepository, destination: any ImageRepository, tags: [TagJob], connections: Connections)
+        do {
+            plan = try await makePlan()
+        } catch {
+            throw fail(error)
+        }
+        let record = RunRecord(runID: CheckpointStore.newRunID(), createdAt: Date(), source: source, destination: destination,
+                               settings: nil, repositories: [RepositoryRecord(source: plan.source.displayName,
+                                                                              destination: plan.destination.displayName,
+                                                                              tags: plan.tags.map(TagRecord.init))])
+        let replicator = Replicator(options: ReplicationOptions(jobs: jobs, force: force, retry: connection.retryPolicy),
+                                    events: EventBus(), http: plan.connections.http)
+        let info = RunInfo(runID: record.runID, source: plan.source.displayName, destination: plan.destination.displayName,
+                           startedAt: Date(), resumed: false, dryRun: false, checkpointPath: nil)
+        let status = await RunDriver(replicator: replicator, output: output.resolved).run(
+            [RepositoryJob(name: plan.destination.displayName, source: plan.source, destination: plan.destination)],
+            ledger: RunLedger(record: record, writer: nil), info: info)
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    private func makePlan() async throws -> (any ImageRepository, any ImageRepository, [TagJob], Connections) {
+        let sourceLocation = try ImageLocation(parsing: source)
+        let destinationLocation = try ImageLocation(parsing: destination)
+        let connections = Connections(insecure: connection.insecureRegistries, retry: connection.retryPolicy,
+                                      source: try connection.credentials(.source),
+                                      destination: try connection.credentials(.destination))
+        let (sourceRepository, sourceReference) = try connections.repository(for: sourceLocation, role: .source)
+        let (destinationRepository, destinationReference) = try connections.repository(for: destinationLocation, role: .destination)
+        if let destinationReference, (try? Digest(parsing: destinationReference)) != nil {
+            throw ValidationError("the destination \"\(destination)\" names a digest; name a tag, or none to keep the source's")
+        }
+
+        if allTags {
+            guard sourceReference == nil, destinationReference == nil else {
+                throw ValidationError("--all-tags copies every tag: name repositories without a tag (got \"\(source)\" -> \"\(destination)\")")
+            }
+            let tags = try await sourceRepository.tags()
+            guard !tags.isEmpty else { throw ValidationError("\(sourceRepository.displayName) has no tags to copy") }
+            return (sourceRepository, destinationRepository, tags.map { TagJob(source: $0, destination: $0) }, connections)
+        }
+
+        var reference = sourceReference
+        if reference == nil, let layout = sourceRepository as? OCILayoutRepository {
+            // An untagged layout with a single image means that image, as in skopeo.
+            let entries = await layout.layout.entries()
+            guard entries.count == 1 else {
+                throw ValidationError("\(source) holds \(entries.count) images; name one: oci:DIR:TAG")
+            }
+            reference = entries[0].digest.description
+        }
+        let sourceRef = reference ?? "latest"
+        let sourceIsDigest = (try? Digest(parsing: sourceRef)) != nil
+        let destinationTag = destinationReference ?? (sourceIsDigest ? nil : sourceRef)
+        if destinationTag == nil, destinationRepository is OCILayoutRepository {
+            throw ValidationError("an OCI layout destination needs a tag for an image copied by digest: oci:DIR:TAG")
+        }
+        return (sourceRepository, destinationRepository, [TagJob(source: sourceRef, destination: destinationTag)], connections)
+    }
+}

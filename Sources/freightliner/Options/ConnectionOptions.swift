@@ -1,0 +1,42 @@
+import ArgumentParser
+import FreightCore
+import FreightRegistry
+
+/// How to reach and authenticate to registries; shared by every command that talks to one.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .customLong("src-creds"), help: ArgumentHelp("USER:PASS for the source registry.", valueName: "USER:PASS"))
+    var sourceCredentials: String?
+
+    @Option(name: .customLong("dest-creds"), help: ArgumentHelp("USER:PASS for the destination registry.", valueName: "USER:PASS"))
+    var destinationCredentials: String?
+
+    @Option(name: .customLong("insecure-registry"),
+            help: ArgumentHelp("Allow plain HTTP and skip TLS verification for HOST[:PORT] (repeatable). Loopback hosts always may.",
+                               valueName: "HOST[:PORT]"))
+    var insecureRegistries: [String] = []
+
+    @Option(name: .customLong("retries"), help: "Attempts for an operation that fails transiently.")
+    var retries: Int = 5
+
+    func validate() throws {
+        guard retries >= 1, retries <= 100 else { throw ValidationError("--retries must be 1-100, got \(retries)") }
+        for host in insecureRegistries {
+            do { _ = try RegistryPrefix(parsing: host) } catch {
+                throw ValidationError("--insecure-registry \"\(host)\" is not HOST[:PORT]")
+            }
+        }
+    }
+
+    func credentials(_ role: Role) throws -> Credentials? {
+        switch role {
+        case .source: return try sourceCredentials.map { try Credentials(parsing: $0, option: "--src-creds") }
+        case .destination: return try destinationCredentials.map { try Credentials(parsing: $0, option: "--dest-creds") }
+        }
+    }
+
+    var retryPolicy: RetryPolicy { RetryPolicy(maxAttempts: retries) }
+}
+
+enum Role: String, Sendable {
+    case source, destination
+}

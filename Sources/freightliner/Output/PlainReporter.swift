@@ -1,0 +1,103 @@
+import Foundation
+import FreightCore
+import FreightEngine
+
+/// Readable lines for logs and `tail -f`: one per finished tag, a progress line every few
+/// seconds, and the summary.
+struct PlainReporter {
+    var progressInterval: Duration = .seconds(5)
+
+    func consume(_ events: AsyncStream<ReplicationEvent>) async {
+        var dryRun = false
+        var totalTags = 0
+        var finishedTags = 0
+        var bytes: Int64 = 0
+        var inFlight: [String: Int64] = [:]
+        var lastProgress = ContinuousClock.now
+        let start = ContinuousClock.now
+        for await event in events {
+            switch event {
+            case .runStarted(let info):
+                dryRun = info.dryRun
+                let mode = info.dryRun ? " (dry run: nothing is written)" : info.resumed ? " (resumed)" : ""
+                emit("run \(info.runID): \(info.source) -> \(info.destination)\(mode)")
+            case .planned(let repositories):
+                totalTags = repositories.reduce(0) { $0 + $1.tags.count }
+                let done = repositories.reduce(0) { $0 + $1.alreadyDone.count }
+                finishedTags = done
+                let already = done > 0 ? ", \(done) already done" : ""
+                emit("plan: \(repositories.count) repositories, \(totalTags) tags\(already)")
+            case .tagProgress(let repository, let tag, let done, _):
+                inFlight["\(repository):\(tag)"] = done
+            case .tagFinished(let repository, let tag, let outcome, let stats):
+                finishedTags += 1
+                inFlight["\(repository):\(tag)"] = nil
+                bytes += stats.bytes
+                emit(Self.describe(repository: repository, tag: tag, outcome: outcome, stats: stats, dryRun: dryRun))
+            case .retrying(let operation, let attempt, let delay, let reason):
+                emit("retry    \(operation) (attempt \(attempt + 1) in \(ByteFormat.formatted(delay, decimals: 1))s): \(reason)")
+            case .stopping(let reason):
+                emit("stopping: \(reason); letting transfers in flight finish")
+            case .warning(let message):
+                emit("warning: \(message)")
+            case .secretStatus(let status) where status.state == .failed:
+                emit("warning: credentials \(status.reference) (\(status.provider)) failed: \(status.detail ?? "")")
+            case .runFinished(let summary):
+                for line in Self.summaryLines(summary, dryRun: dryRun) { emit(line) }
+            default:
+                break
+            }
+            let now = ContinuousClock.now
+            if now - lastProgress >= progressInterval, finishedTags < totalTags {
+                lastProgress = now
+                let moving = bytes + inFlight.values.reduce(0, +)
+                let seconds = Self.seconds(now - start)
+                emit("progress \(finishedTags)/\(totalTags) tags, \(ByteFormat.string(moving)), \(ByteFormat.rate(Double(moving) / max(seconds, 0.001)))")
+            }
+        }
+    }
+
+    static func describe(repository: String, tag: String, outcome: TagOutcome, stats: TagStats, dryRun: Bool) -> String {
+        let name = repository.isEmpty ? tag : "\(repository):\(tag)"
+        switch outcome {
+        case .copied(let bytes, let digest):
+            let blobs = "\(stats.blobsUploaded) uploaded, \(stats.blobsMounted) mounted, \(stats.blobsSkipped) present"
+            let compressed = stats.compressedLayers > 0
+                ? ", \(stats.compressedLayers) layers recompressed (\(ByteFormat.string(stats.originalBytes)) -> \(ByteFormat.string(stats.compressedBytes)))"
+                : ""
+            return "\(dryRun ? "would copy" : "copied  ") \(name) \(ByteFormat.string(bytes)) (\(blobs)\(compressed)) \(digest.short)"
+        case .skipped(let digest):
+            return "\(dryRun ? "would skip" : "skipped ") \(name) (up to date, \(digest.short))"
+        case .failed(let reason):
+            return "FAILED   \(name): \(reason)"
+        }
+    }
+
+    static func summaryLines(_ summary: RunSummary, dryRun: Bool) -> [String] {
+        var lines: [String] = []
+        let tags = summary.tags
+        let verb = dryRun ? "dry run" : summary.status.rawValue
+        lines.append("\(verb): \(tags.total) tags (\(tags.copied) copied, \(tags.skipped) skipped, \(tags.failed) failed) in \(summary.repositories.total) repositories; "
+            + "\(ByteFormat.string(summary.session.bytesTransferred)) in \(ByteFormat.duration(summary.session.durationSeconds))"
+            + " (\(summary.blobs.copied) blobs uploaded, \(summary.blobs.mounted) mounted, \(summary.blobs.skipped) present)")
+        if summary.compression.layers > 0 || summary.compression.keptLayers > 0 {
+            let c = summary.compression
+            lines.append("compression: \(c.layers) layers \(ByteFormat.string(c.originalBytes)) -> \(ByteFormat.string(c.compressedBytes)), \(c.keptLayers) kept as they were")
+        }
+        for failure in summary.failures {
+            lines.append("failed: \(failure.repository)\(failure.tag.map { ":\($0)" } ?? ""): \(failure.reason)")
+        }
+        if summary.status == .interrupted {
+            lines.append("interrupted: resume with `freightliner resume \(summary.runID)`")
+        }
+        return lines
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    private func emit(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+import Foundation
+
+/// The exit statuses of the command-line contract.
+enum ExitStatus {
+    static let success: Int32 = 0
+    static let failedItems: Int32 = 1
+    /// Bad input or configuration: a malformed reference, an unreadable file, refused credentials.
+    static let badInput: Int32 = 2
+    static let interrupted: Int32 = 3
+}
+
+/// Prints `error` as freightliner's one-line error and exits with `ExitStatus.badInput`.
+func fail(_ error: any Error) -> ExitCode {
+    printError("\(error)")
+    return ExitCode(ExitStatus.badInput)
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("freightliner: \(message)\n".utf8))
+}
