@@ -29,7 +29,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "FreightTestSupport", dependencies: ["FreightCore"], path: "Tests/Support"),
+        .target(name: "FreightTestSupport", dependencies: ["FreightCore", "CZlib"], path: "Tests/Support"),
         .testTarget(name: "FreightCoreTests", dependencies: ["FreightCore"]),
         .testTarget(name: "FreightHTTPTests", dependencies: ["FreightHTTP", "FreightTestSupport"]),
         .testTarget(name: "FreightRegistryTests",
