@@ -111,3 +111,21 @@ public final class TestRegistry: Sendable {
 
     public func reference(_ repositoryAndTag: String) -> String { "\(host)/\(repositoryAndTag)" }
 }
+
+/// `Tests/Fixtures/registry_proxy.py` in front of a real registry: it forwards everything and
+/// paginates `tags/list`, which distribution 2.8 never does.
+public final class RegistryProxy: Sendable {
+    public let host: String
+    private let server: ServerProcess
+    private let directory = TemporaryDirectory("proxy")
+
+    public init(upstream: TestRegistry, tagsPageSize: Int) throws {
+        let port = ServerProcess.freePort()
+        host = "127.0.0.1:\(port)"
+        server = try ServerProcess(["python3", "\(Paths.fixtures)/registry_proxy.py", "--port", "\(port)",
+                                    "--upstream", upstream.host, "--tags-page-size", "\(tagsPageSize)"],
+                                   port: port, logPath: directory.file("proxy.log"))
+    }
+
+    public func stop() { server.stop() }
+}

@@ -43,7 +43,8 @@ public final class Replicator: Sendable {
     public let control: RunControl
     let options: ReplicationOptions
     private let http: HTTPClient?
-    private let work = Locked<Task<Void, Never>?>(nil)
+    /// The scheduling task, once started, and whether it is to be abandoned.
+    private let work = Locked<(task: Task<Void, Never>?, abandoned: Bool)>((nil, false))
 
     public init(options: ReplicationOptions, events: EventBus, control: RunControl = RunControl(), http: HTTPClient? = nil) {
         self.options = options
@@ -56,7 +57,11 @@ public final class Replicator: Sendable {
     /// tags stay pending for a resume.
     public func abandon() {
         control.stop(reason: "abandoned")
-        work.value?.cancel()
+        let task = work.withLock { work -> Task<Void, Never>? in
+            work.abandoned = true
+            return work.task
+        }
+        task?.cancel()
     }
 
     /// Runs the ledger's pending tags; `repositories[i]` is the ledger's repository `i`.
@@ -77,8 +82,7 @@ public final class Replicator: Sendable {
         }
         if checkpointError == nil {
             let task = Task { await self.schedule(repositories, ledger: ledger) }
-            work.withLock { $0 = task }
-            if control.stopReason == "abandoned" { task.cancel() }
+            if work.withLock({ work -> Bool in work.task = task; return work.abandoned }) { task.cancel() }
             await task.value
         }
 
@@ -90,6 +94,7 @@ public final class Replicator: Sendable {
         if !options.dryRun {
             do {
                 try await ledger.end(state)
+                if let path = ledger.checkpointPath { events.emit(.checkpointSaved(path: path, at: Date())) }
             } catch {
                 checkpointError = checkpointError ?? error
             }
@@ -165,6 +170,7 @@ public final class Replicator: Sendable {
                             if !options.dryRun {
                                 do {
                                     try await ledger.repositoryFinished()
+                                    if let path = ledger.checkpointPath { events.emit(.checkpointSaved(path: path, at: Date())) }
                                 } catch {
                                     control.stop(reason: "the checkpoint cannot be written: \(error)")
                                 }

@@ -87,16 +87,10 @@ struct ListCommand: AsyncParsableCommand {
             }
             return
         }
-        let table = [["TAG", "DIGEST", "TYPE", "PLATFORMS", "SIZE"]] + rows.map { row in
+        printTable([["TAG", "DIGEST", "TYPE", "PLATFORMS", "SIZE"]] + rows.map { row in
             [row.tag, "sha256:\(row.descriptor.digest.short)", Self.shortType(row.descriptor.mediaType),
              row.platforms.isEmpty ? "-" : row.platforms.joined(separator: ","), ByteFormat.string(row.size)]
-        }
-        let widths = (0..<5).map { column in table.map { $0[column].count }.max() ?? 0 }
-        for line in table {
-            print(line.enumerated().map { index, cell in
-                index == line.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  "))
-        }
+        })
     }
 
     /// Digest, media type, platforms and total size (manifests and blobs) of one tag.
