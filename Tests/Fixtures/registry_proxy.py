@@ -7,6 +7,8 @@ needs to provoke:
 
   --tags-page-size N   paginate GET /v2/NAME/tags/list per the Distribution spec (`n`, `last`,
                        `Link: <...>; rel="next"`); distribution 2.8 always returns every tag.
+  --delay-ms N         hold every blob GET for N ms first, so a test can act mid-run (kill,
+                       interrupt, delete a tag) without racing the clock.
 
 Counters of forwarded requests by method are served at GET /_proxy/stats.
 """
@@ -15,6 +17,7 @@ import http.client
 import json
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlparse
 
@@ -33,7 +36,10 @@ class Stats:
             self.counts[key] = self.counts.get(key, 0) + 1
 
 
-def make_handler(upstream, tags_page_size, stats):
+BLOB_PATH = re.compile(r"^/v2/.+/blobs/sha256:[0-9a-f]{64}$")
+
+
+def make_handler(upstream, tags_page_size, delay_ms, stats):
     host, port = upstream.split(":")
 
     class Handler(BaseHTTPRequestHandler):
@@ -58,6 +64,8 @@ def make_handler(upstream, tags_page_size, stats):
                 with stats.lock:
                     return self.send_json(200, dict(stats.counts))
             stats.add(method)
+            if delay_ms and method == "GET" and BLOB_PATH.match(url.path):
+                time.sleep(delay_ms / 1000.0)
             length = self.headers.get("Content-Length")
             chunked = self.headers.get("Transfer-Encoding", "").lower() == "chunked"
             connection = http.client.HTTPConnection(host, int(port), timeout=120)
@@ -150,8 +158,10 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--upstream", required=True, help="HOST:PORT of the real registry")
     parser.add_argument("--tags-page-size", type=int, default=0)
+    parser.add_argument("--delay-ms", type=int, default=0)
     args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(args.upstream, args.tags_page_size, Stats()))
+    server = ThreadingHTTPServer(("127.0.0.1", args.port),
+                                 make_handler(args.upstream, args.tags_page_size, args.delay_ms, Stats()))
     server.daemon_threads = True
     server.serve_forever()
 
