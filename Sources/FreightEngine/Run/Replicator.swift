@@ -24,12 +24,18 @@ public struct ReplicationOptions: Sendable {
     public var force: Bool
     public var dryRun: Bool
     public var retry: RetryPolicy
+    public var compression: CompressionSettings
+    /// What earlier runs learned by compressing (layers, and manifests they became).
+    public var compressionKnowledge: CompressionKnowledge
 
-    public init(jobs: Int, force: Bool = false, dryRun: Bool = false, retry: RetryPolicy = RetryPolicy()) {
+    public init(jobs: Int, force: Bool = false, dryRun: Bool = false, retry: RetryPolicy = RetryPolicy(),
+                compression: CompressionSettings = .none, compressionKnowledge: CompressionKnowledge = CompressionKnowledge()) {
         self.jobs = max(1, jobs)
         self.force = force
         self.dryRun = dryRun
         self.retry = retry
+        self.compression = compression
+        self.compressionKnowledge = compressionKnowledge
     }
 
     /// A default suited to registries: I/O bound, so more than the core count.
@@ -110,6 +116,9 @@ public final class Replicator: Sendable {
     private func schedule(_ repositories: [RepositoryJob], ledger: RunLedger) async {
         let tagLane = AsyncSemaphore(permits: max(2, options.jobs * 2))
         let uploadLane = AsyncSemaphore(permits: options.jobs)
+        var knowledge = options.compressionKnowledge
+        knowledge.learn(from: ledger.current)
+        let compressionCache = CompressionCache(rewrites: knowledge.rewrites, manifests: knowledge.manifests)
         var movers: [String: BlobMover] = [:]
         for job in repositories where movers[job.destination.storeIdentity] == nil {
             movers[job.destination.storeIdentity] = BlobMover(locations: BlobLocations(), uploadLane: uploadLane,
@@ -123,8 +132,11 @@ public final class Replicator: Sendable {
             scheduling: for (index, job) in repositories.enumerated() {
                 let pending = ledger.pendingTags(in: index)
                 guard !pending.isEmpty else { continue }
+                let mover = movers[job.destination.storeIdentity]!
+                let compressor = options.compression.isEnabled && !options.dryRun
+                    ? LayerCompressor(settings: options.compression, cache: compressionCache, mover: mover) : nil
                 let copier = ImageCopier(source: job.source, destination: job.destination, repositoryName: job.name,
-                                         mover: movers[job.destination.storeIdentity]!, events: events,
+                                         mover: mover, compressor: compressor, events: events,
                                          force: options.force, dryRun: options.dryRun)
                 var started = false
                 for tagIndex in pending {
@@ -147,10 +159,12 @@ public final class Replicator: Sendable {
                     group.addTask {
                         defer { tagLane.release() }
                         events.emit(.tagStarted(repository: job.name, tag: tagJob.label))
-                        let (outcome, stats) = await copier.copy(tagJob)
+                        let result = await copier.copy(tagJob)
+                        let outcome = result.outcome, stats = result.stats
                         let interrupted = Task.isCancelled && outcome.isFailure
                         do {
-                            try await ledger.finish(repository: index, tag: tagIndex, outcome: interrupted ? nil : outcome, stats: stats)
+                            try await ledger.finish(repository: index, tag: tagIndex, outcome: interrupted ? nil : outcome, stats: stats,
+                                                    sourceDigest: result.sourceDigest, rewrites: result.rewrites)
                         } catch {
                             if control.stop(reason: "the checkpoint cannot be written: \(error)") {
                                 events.emit(.stopping(reason: "the checkpoint cannot be written: \(error)"))

@@ -36,10 +36,13 @@ public final class RunLedger: Sendable {
 
     /// Records what happened to a tag; `outcome` nil means it was interrupted and stays pending.
     /// Returns once the record is durable.
-    func finish(repository: Int, tag: Int, outcome: TagOutcome?, stats: TagStats) async throws {
+    func finish(repository: Int, tag: Int, outcome: TagOutcome?, stats: TagStats, sourceDigest: Digest? = nil,
+                rewrites: [LayerRewrite] = []) async throws {
         let updated = record.withLock { record -> TagRecord in
             var tagRecord = record.repositories[repository].tags[tag]
             tagRecord.stats.add(stats)
+            if let sourceDigest { tagRecord.sourceDigest = sourceDigest }
+            if !rewrites.isEmpty { tagRecord.rewrites = (tagRecord.rewrites ?? []) + rewrites }
             switch outcome {
             case .copied(_, let digest)?:
                 tagRecord.state = .copied

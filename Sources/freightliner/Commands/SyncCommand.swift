@@ -58,6 +58,7 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(name: .customLong("run-id"), help: "Name the run (default: time-based).")
     var runID: String?
 
+    @OptionGroup var compression: CompressionOptions
     @OptionGroup var runOptions: RunOptions
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
@@ -104,7 +105,7 @@ struct SyncCommand: AsyncParsableCommand {
                               sourcePrefix: sourcePrefix, destinationPrefix: destinationPrefix, filters: filters, events: events)
         let repositories = try await planner.plan(named: named)
         let settings = RunSettings(source: sourcePrefix, destination: destinationPrefix, jobs: jobs, force: force,
-                                   insecureRegistries: connection.insecureRegistries,
+                                   insecureRegistries: connection.insecureRegistries, compression: try compression.settings,
                                    sourceCredentialsFromFlag: connection.sourceCredentials != nil,
                                    destinationCredentialsFromFlag: connection.destinationCredentials != nil,
                                    filters: filters.summary + (named.map { $0.map { "--repo \($0)" } } ?? []))

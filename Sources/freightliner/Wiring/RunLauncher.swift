@@ -45,8 +45,10 @@ enum RunLauncher {
             writer = try CheckpointWriter(store: store, runID: record.runID)
         }
         let ledger = RunLedger(record: record, writer: writer)
-        let replicator = Replicator(options: ReplicationOptions(jobs: settings.jobs, force: settings.force, dryRun: dryRun, retry: retry),
-                                    events: events, http: connections.http)
+        let options = ReplicationOptions(jobs: settings.jobs, force: settings.force, dryRun: dryRun, retry: retry,
+                                         compression: settings.compression,
+                                         compressionKnowledge: settings.compression.isEnabled ? CompressionKnowledge(store: store) : .init())
+        let replicator = Replicator(options: options, events: events, http: connections.http)
         let info = RunInfo(runID: record.runID, source: settings.source.description, destination: settings.destination.description,
                            startedAt: Date(), resumed: false, dryRun: dryRun, checkpointPath: ledger.checkpointPath)
         return PreparedRun(ledger: ledger, writer: writer, jobs: repositoryJobs(for: record, settings: settings, connections: connections),
@@ -90,8 +92,10 @@ enum RunLauncher {
                                       destination: try connection.credentials(.destination))
         let writer = try CheckpointWriter(store: store, runID: record.runID)
         let ledger = RunLedger(record: record, writer: writer)
-        let replicator = Replicator(options: ReplicationOptions(jobs: settings.jobs, force: settings.force, retry: connection.retryPolicy),
-                                    events: events, http: connections.http)
+        let options = ReplicationOptions(jobs: settings.jobs, force: settings.force, retry: connection.retryPolicy,
+                                         compression: settings.compression,
+                                         compressionKnowledge: settings.compression.isEnabled ? CompressionKnowledge(store: store) : .init())
+        let replicator = Replicator(options: options, events: events, http: connections.http)
         let info = RunInfo(runID: record.runID, source: settings.source.description, destination: settings.destination.description,
                            startedAt: Date(), resumed: true, dryRun: false, checkpointPath: ledger.checkpointPath)
         return PreparedRun(ledger: ledger, writer: writer, jobs: repositoryJobs(for: record, settings: settings, connections: connections),
