@@ -5,23 +5,30 @@ import FreightHTTP
 extension RegistryClient {
     /// The most pages a listing may have: far beyond any real registry, short of an endless loop.
     static let maxPages = 100_000
+    /// Pages in a row that list nothing new (yet link on) before a listing is declared stuck.
+    static let maxStalledPages = 3
 
-    /// Follows `Link: <…>; rel="next"` from `start`, handing each page's body to `page`.
-    /// A link back to a page already seen is refused as a loop.
+    /// Follows `Link: <…>; rel="next"` from `start`, collecting the names `entries` reads from
+    /// each page, each name once, in order. A link back to a page already seen is refused as a
+    /// loop, and so is a run of pages that list nothing new (a registry that ignores `last`).
+    /// A page cut short is fetched again (`fetch`).
     func paginate(start: String, scopes: [Scope], operation: String,
-                  page: ([UInt8]) throws -> Void) async throws {
+                  entries: ([UInt8]) throws -> [String]) async throws -> [String] {
         var next: String? = start
         var seen: Set<String> = []
+        var names: [String] = []
+        var known: Set<String> = []
+        var stalled = 0
         while let current = next {
             guard seen.insert(current).inserted else {
-                throw ProtocolError(operation: operation, reason: "pagination loops back to \(current)")
+                throw ProtocolError(operation: operation, reason: "pagination loops back to \(HTTPTransportError.redact(current))")
             }
             guard seen.count <= Self.maxPages else {
                 throw ProtocolError(operation: operation, reason: "more than \(Self.maxPages) pages")
             }
-            let response: HTTPResponse
+            let response: FetchedResponse
             do {
-                response = try await send(.init(.get, current, scopes: scopes, accept: [200], operation: operation))
+                response = try await fetch(.init(.get, current, scopes: scopes, accept: [200], operation: operation), limit: 16 << 20)
             } catch let error as RegistryError where error.code == "PAGINATION_NUMBER_INVALID" && current == start {
                 // The registry caps page sizes below what we asked: let it choose.
                 let unsized = Self.removingQuery(current, "n")
@@ -29,11 +36,22 @@ extension RegistryClient {
                 seen.remove(current)
                 if unsized == current { throw error }
                 continue
+            } catch is HTTPBodyTooLarge {
+                throw ProtocolError(operation: operation, reason: "a page is larger than \(16 << 20) bytes")
             }
-            let body = try await response.body.collect(upTo: 16 << 20)
-            try page(body)
+            var added = 0
+            for name in try entries(response.body) where known.insert(name).inserted {
+                names.append(name)
+                added += 1
+            }
             next = response.headers["Link"].flatMap(LinkHeader.next)
+            stalled = added == 0 ? stalled + 1 : 0
+            if next != nil, stalled >= Self.maxStalledPages {
+                throw ProtocolError(operation: operation,
+                                    reason: "pagination does not advance: \(stalled) pages in a row listed nothing new, the last linking to \(HTTPTransportError.redact(next!))")
+            }
         }
+        return names
     }
 
     /// `url` without the query parameter `name`.
@@ -48,13 +66,12 @@ extension RegistryClient {
         struct Page: Decodable {
             var repositories: [String]?
         }
-        var names: [String] = []
         let operation = "list repositories of \(registry)"
-        try await paginate(start: "/v2/_catalog?n=1000", scopes: [.catalog], operation: operation) { bytes in
+        let names = try await paginate(start: "/v2/_catalog?n=1000", scopes: [.catalog], operation: operation) { bytes in
             guard let page = try? JSONDecoder().decode(Page.self, from: Data(bytes)) else {
                 throw ProtocolError(operation: operation, reason: "the answer is not a repository catalog")
             }
-            names += page.repositories ?? []
+            return page.repositories ?? []
         }
         guard !prefix.isEmpty else { return names }
         return names.filter { $0 == prefix || $0.hasPrefix(prefix + "/") }

@@ -82,6 +82,34 @@ public final class RegistryClient: Sendable {
         }
     }
 
+    /// A response read to its end: the head and the whole body.
+    public struct FetchedResponse: Sendable {
+        public let head: HTTPResponseHead
+        public let body: [UInt8]
+
+        public var status: Int { head.status }
+        public var headers: HTTPHeaders { head.headers }
+    }
+
+    /// Sends `request` and reads its whole body (at most `limit` bytes). A body cut short (a
+    /// reset, a truncation, a stall) is retried like a failed request: `send` alone cannot,
+    /// since its caller reads the body after it returned. `inspect` sees the head before the
+    /// body is read and may refuse it (e.g. an announced size over a cap).
+    public func fetch(_ request: Request, limit: Int,
+                      inspect: @escaping @Sendable (HTTPResponseHead) throws -> Void = { _ in }) async throws -> FetchedResponse {
+        let policy = request.isReplayable ? retry : .none
+        return try await policy.run {
+            let response = try await self.sendOnce(request)
+            do {
+                try inspect(response.head)
+            } catch {
+                response.body.close()
+                throw error
+            }
+            return FetchedResponse(head: response.head, body: try await response.body.collect(upTo: limit))
+        }
+    }
+
     private func sendOnce(_ request: Request) async throws -> HTTPResponse {
         let endpoint = try await auth.endpoint { try await self.ping() }
         var url = try resolve(request.path, base: endpoint.baseURL, operation: request.operation)

@@ -40,20 +40,21 @@ public struct RegistryRepository: ImageRepository {
 
     public func manifest(_ reference: String) async throws -> ManifestDocument {
         let operation = "GET \(displayName):\(reference)"
-        let response = try await client.send(.init(.get, "/v2/\(path)/manifests/\(reference)", scopes: [.pull(path)],
-                                                   accept: [200], operation: operation, headers: acceptManifests))
-        if let length = response.headers["Content-Length"].flatMap(Int.init), length > ManifestDocument.maxSize {
-            response.body.close()
-            throw ManifestError(source: "\(displayName):\(reference)",
-                                reason: "the manifest is \(length) bytes, over the \(ManifestDocument.maxSize)-byte limit")
-        }
-        let bytes: [UInt8]
+        let source = "\(displayName):\(reference)"
+        let response: RegistryClient.FetchedResponse
         do {
-            bytes = try await response.body.collect(upTo: ManifestDocument.maxSize)
+            response = try await client.fetch(.init(.get, "/v2/\(path)/manifests/\(reference)", scopes: [.pull(path)],
+                                                    accept: [200], operation: operation, headers: acceptManifests),
+                                              limit: ManifestDocument.maxSize) { head in
+                if let length = head.headers["Content-Length"].flatMap(Int.init), length > ManifestDocument.maxSize {
+                    throw ManifestError(source: source,
+                                        reason: "the manifest is \(length) bytes, over the \(ManifestDocument.maxSize)-byte limit")
+                }
+            }
         } catch is HTTPBodyTooLarge {
-            throw ManifestError(source: "\(displayName):\(reference)",
-                                reason: "the manifest is over the \(ManifestDocument.maxSize)-byte limit")
+            throw ManifestError(source: source, reason: "the manifest is over the \(ManifestDocument.maxSize)-byte limit")
         }
+        let bytes = response.body
         let document = try ManifestDocument(bytes: bytes, contentType: response.headers["Content-Type"],
                                             source: "\(displayName):\(reference)")
         if let requested = try? Digest(parsing: reference), requested.algorithm == .sha256, requested != document.digest {
@@ -144,15 +145,13 @@ public struct RegistryRepository: ImageRepository {
         struct Page: Decodable {
             var tags: [String]?
         }
-        var tags: [String] = []
-        try await client.paginate(start: "/v2/\(path)/tags/list?n=1000", scopes: [.pull(path)],
-                                  operation: "list tags of \(displayName)") { bytes in
+        return try await client.paginate(start: "/v2/\(path)/tags/list?n=1000", scopes: [.pull(path)],
+                                         operation: "list tags of \(displayName)") { bytes in
             guard let page = try? JSONDecoder().decode(Page.self, from: Data(bytes)) else {
                 throw ProtocolError(operation: "list tags of \(displayName)", reason: "the answer is not a tag list")
             }
-            tags += page.tags ?? []
+            return page.tags ?? []
         }
-        return tags
     }
 }
 
