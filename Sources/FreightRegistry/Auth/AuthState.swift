@@ -9,6 +9,8 @@ actor AuthState {
     private struct Token {
         let value: Secret
         let expires: Date
+        /// The realm host our credentials were kept from (plain HTTP on another host), if any.
+        var credentialsWithheldFrom: String?
     }
 
     let registry: String
@@ -18,6 +20,9 @@ actor AuthState {
     private var credentialsTask: Task<Credentials?, any Error>?
     private var tokens: [String: Token] = [:]
     private var tokenFetches: [String: Task<Token, any Error>] = [:]
+    /// The token service host our credentials were kept from, for the message when the
+    /// registry then refuses the anonymous token.
+    private(set) var credentialsWithheldFrom: String?
     /// Scopes a registry asked for beyond ours (`insufficient_scope` challenges), per scope set.
     private var extraScopes: [String: String] = [:]
 
@@ -72,6 +77,7 @@ actor AuthState {
             defer { tokenFetches[key] = nil }
             let token = try await fetch.value
             tokens[key] = token
+            if let host = token.credentialsWithheldFrom { credentialsWithheldFrom = host }
             return "Bearer \(token.value.revealed)"
         }
     }
@@ -105,23 +111,34 @@ actor AuthState {
 
         // Credentials go to a realm over HTTPS, or over plain HTTP only to the registry's own host.
         let registryHost = String(registry.split(separator: ":").first ?? "").lowercased()
+        let mayReceiveCredentials = scheme == "https" || realmHost == registryHost
         var headers = HTTPHeaders()
-        if let credentials, scheme == "https" || realmHost == registryHost {
+        if let credentials, mayReceiveCredentials {
             headers.set("Authorization", basic(credentials))
         }
-        let request = HTTPRequest(.get, url, headers: headers, verifyTLS: !client.insecure)
+        let withheldFrom = credentials != nil && !mayReceiveCredentials ? realmHost : nil
+        // Certificates are checked unless the realm is the very host named insecure: naming a
+        // registry insecure says nothing about the token service it sends us to.
+        let request = HTTPRequest(.get, url, headers: headers, verifyTLS: !(client.insecure && realmHost == registryHost))
         let response = try await client.retry.run {
             let response = try await client.http.execute(request)
             if RegistryError.isTransientStatus(response.status) {
                 throw await client.error(from: response, operation: operation)
             }
-            return response
+            // Read inside the retry: a token answer cut short is fetched again.
+            let limit = response.status == 200 ? 1 << 20 : 64 * 1024
+            return RegistryClient.FetchedResponse(head: response.head, body: try await response.body.collect(upTo: limit))
         }
         guard response.status == 200 else {
-            let error = await client.error(from: response, operation: operation)
-            let reason = credentials == nil
-                ? "\(registry) requires authentication: pass --src-creds/--dest-creds, a *-creds-secret, or log in with docker/podman"
-                : "the token service at \(realmHost) refused the credentials for \(registry)"
+            let error = RegistryError(status: response.status, headers: response.headers, body: response.body, operation: operation)
+            let reason: String
+            if let withheldFrom {
+                reason = "\(registry) sends clients to a token service at \(withheldFrom), over plain HTTP on another host, and freightliner does not send credentials there"
+            } else if credentials == nil {
+                reason = "\(registry) requires authentication: pass --src-creds/--dest-creds, a *-creds-secret, or log in with docker/podman"
+            } else {
+                reason = "the token service at \(realmHost) refused the credentials for \(registry)"
+            }
             throw RegistryError(status: error.status, code: error.code, message: "\(reason): \(error.message)", operation: operation)
         }
         struct Answer: Decodable {
@@ -129,14 +146,13 @@ actor AuthState {
             var access_token: String?
             var expires_in: Double?
         }
-        let body = try await response.body.collect(upTo: 1 << 20)
-        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(body)),
+        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)),
               let value = answer.token ?? answer.access_token, !value.isEmpty
         else {
             throw ProtocolError(operation: operation, reason: "the token service answered without a token")
         }
         // The spec's default lifetime is 60 s; renew a little early so no request races expiry.
         let lifetime = max(answer.expires_in ?? 60, 10)
-        return Token(value: Secret(value), expires: Date().addingTimeInterval(lifetime * 0.9 - 2))
+        return Token(value: Secret(value), expires: Date().addingTimeInterval(lifetime * 0.9 - 2), credentialsWithheldFrom: withheldFrom)
     }
 }

@@ -123,8 +123,10 @@ public final class RegistryClient: Sendable {
             if sameHost, let authorization = try await auth.authorization(for: request.scopes, client: self) {
                 headers.set("Authorization", authorization)
             }
+            // Only the registry itself may skip certificate checks: a redirect target on another
+            // host (a CDN, object storage) was never named insecure.
             let response = try await http.execute(HTTPRequest(method, url, headers: headers, body: body,
-                                                              verifyTLS: !insecure))
+                                                              verifyTLS: !(insecure && sameHost)))
             let status = response.status
 
             if status == 401, sameHost, !retriedAuth, request.isReplayable,
@@ -161,9 +163,12 @@ public final class RegistryClient: Sendable {
         var error = RegistryError(status: response.status, headers: response.headers, body: body, operation: operation)
         if error.status == 401 {
             let hasCredentials = await auth.hasCredentials
-            let hint = hasCredentials
+            let withheldFrom = await auth.credentialsWithheldFrom
+            let hint = withheldFrom.map {
+                "\(registry) sends clients to a token service at \($0), over plain HTTP on another host, and freightliner does not send credentials there"
+            } ?? (hasCredentials
                 ? "the registry refused the credentials for \(registry)"
-                : "\(registry) requires authentication: pass --src-creds/--dest-creds, a *-creds-secret, or log in with docker/podman"
+                : "\(registry) requires authentication: pass --src-creds/--dest-creds, a *-creds-secret, or log in with docker/podman")
             error = RegistryError(status: error.status, code: error.code, message: "\(hint): \(error.message)",
                                   operation: operation, retryAfter: error.retryAfter)
         }
