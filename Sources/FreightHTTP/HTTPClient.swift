@@ -11,16 +11,22 @@ public final class HTTPClient: Sendable {
     public struct Configuration: Sendable {
         public var userAgent: String
         public var connectTimeoutMilliseconds: Int = 30_000
-        /// A transfer slower than `lowSpeedLimit` bytes/s for `lowSpeedTimeSeconds` is aborted.
-        /// There is no total timeout: a large blob may take minutes.
+        /// A transfer slower than `lowSpeedLimit` bytes/s for `lowSpeedTimeSeconds` is aborted
+        /// (and retried as a timeout): a stalled or trickling server cannot hold a run forever.
+        /// There is no total timeout: a large blob may take minutes. The environment variables
+        /// `FREIGHTLINER_LOW_SPEED_LIMIT` and `FREIGHTLINER_LOW_SPEED_TIME` override them, for
+        /// links slower than 1 KiB/s and for tests that provoke stalls.
         public var lowSpeedLimit: Int = 1024
         public var lowSpeedTimeSeconds: Int = 60
         public var maxConnections: Int = 64
         /// Logs each request's method, URL (without query) and status to stderr; never headers.
         public var trace = ProcessInfo.processInfo.environment["FREIGHTLINER_TRACE_HTTP"] == "1"
 
-        public init(userAgent: String = "freightliner/\(FreightVersion.current)") {
+        public init(userAgent: String = "freightliner/\(FreightVersion.current)",
+                    environment: [String: String] = ProcessInfo.processInfo.environment) {
             self.userAgent = userAgent
+            if let limit = environment["FREIGHTLINER_LOW_SPEED_LIMIT"].flatMap(Int.init), limit > 0 { lowSpeedLimit = limit }
+            if let time = environment["FREIGHTLINER_LOW_SPEED_TIME"].flatMap(Int.init), time > 0 { lowSpeedTimeSeconds = time }
         }
     }
 
