@@ -109,55 +109,63 @@ struct LayerCompressor: Sendable {
             throw CompressionError(reason: "\(layer.mediaType) is not an uncompressed layer type")
         }
         let started = ContinuousClock.now
-        return try await mover.uploadLane.withPermit {
-            let reader = try await source.openBlob(layer)
-            let upload = try await destination.beginUpload(expected: nil)
-            let sourceHash = SHA256Hasher(), compressedHash = SHA256Hasher()
-            let encoder = try GzipEncoder(level: settings.level)
-            var read: Int64 = 0, written: Int64 = 0
-            do {
-                func send(_ bytes: [UInt8]) async throws {
-                    guard !bytes.isEmpty else { return }
-                    compressedHash.update(bytes)
-                    written += Int64(bytes.count)
-                    try await upload.write(bytes)
-                }
-                for try await chunk in reader {
-                    sourceHash.update(chunk)
-                    read += Int64(chunk.count)
-                    guard read <= layer.size else {
-                        throw DigestMismatchError(what: "layer \(layer.digest) at \(source.displayName)",
-                                                  expected: "\(layer.size) bytes", actual: "more than \(layer.size) bytes")
+        let events = mover.events
+        // A transfer cut short (a reset, a stall, a 5xx on the upload) starts over from the
+        // source, as BlobMover does for plain copies; the aborted upload leaves nothing behind.
+        return try await mover.retry.run(onRetry: { attempt, delay, error in
+            events.emit(.retrying(operation: "compress layer \(layer.digest.short) into \(destination.displayName)",
+                                  attempt: attempt, delay: delay, reason: "\(error)"))
+        }) {
+            try await mover.uploadLane.withPermit {
+                let reader = try await source.openBlob(layer)
+                let upload = try await destination.beginUpload(expected: nil)
+                let sourceHash = SHA256Hasher(), compressedHash = SHA256Hasher()
+                let encoder = try GzipEncoder(level: settings.level)
+                var read: Int64 = 0, written: Int64 = 0
+                do {
+                    func send(_ bytes: [UInt8]) async throws {
+                        guard !bytes.isEmpty else { return }
+                        compressedHash.update(bytes)
+                        written += Int64(bytes.count)
+                        try await upload.write(bytes)
                     }
-                    try await send(try encoder.compress(chunk))
-                    progress(Int64(chunk.count))
-                }
-                try await send(try encoder.finish())
-                let actual = sourceHash.finalize()
-                guard read == layer.size, actual == layer.digest else {
-                    throw DigestMismatchError(what: "layer \(layer.digest) at \(source.displayName)", expected: layer.digest.description,
-                                              actual: read == layer.size ? actual.description : "\(read) bytes")
-                }
-                let compressed = Descriptor(mediaType: mediaType, digest: compressedHash.finalize(), size: written,
-                                            annotations: layer.annotations)
-                let rewrite = LayerRewrite(original: layer.digest, originalSize: layer.size, algorithm: settings.algorithm,
-                                           level: settings.level, compressed: compressed)
-                let seconds = Self.seconds(since: started)
-                guard !keepIfBelowMinimum || rewrite.savingsPercent >= settings.minimumSavingsPercent else {
+                    for try await chunk in reader {
+                        sourceHash.update(chunk)
+                        read += Int64(chunk.count)
+                        guard read <= layer.size else {
+                            throw DigestMismatchError(what: "layer \(layer.digest) at \(source.displayName)",
+                                                      expected: "\(layer.size) bytes", actual: "more than \(layer.size) bytes")
+                        }
+                        try await send(try encoder.compress(chunk))
+                        progress(Int64(chunk.count))
+                    }
+                    try await send(try encoder.finish())
+                    let actual = sourceHash.finalize()
+                    guard read == layer.size, actual == layer.digest else {
+                        throw DigestMismatchError(what: "layer \(layer.digest) at \(source.displayName)", expected: layer.digest.description,
+                                                  actual: read == layer.size ? actual.description : "\(read) bytes")
+                    }
+                    let compressed = Descriptor(mediaType: mediaType, digest: compressedHash.finalize(), size: written,
+                                                annotations: layer.annotations)
+                    let rewrite = LayerRewrite(original: layer.digest, originalSize: layer.size, algorithm: settings.algorithm,
+                                               level: settings.level, compressed: compressed)
+                    let seconds = Self.seconds(since: started)
+                    guard !keepIfBelowMinimum || rewrite.savingsPercent >= settings.minimumSavingsPercent else {
+                        await upload.abort()
+                        progress(-read)
+                        return (rewrite, seconds, false)
+                    }
+                    let stored = try await upload.commit()
+                    guard stored.digest == compressed.digest else {
+                        throw DigestMismatchError(what: "compressed layer", expected: compressed.digest.description, actual: stored.digest.description)
+                    }
+                    await mover.locations.record(compressed.digest, in: destination.path)
+                    return (rewrite, seconds, true)
+                } catch {
                     await upload.abort()
                     progress(-read)
-                    return (rewrite, seconds, false)
+                    throw error
                 }
-                let stored = try await upload.commit()
-                guard stored.digest == compressed.digest else {
-                    throw DigestMismatchError(what: "compressed layer", expected: compressed.digest.description, actual: stored.digest.description)
-                }
-                await mover.locations.record(compressed.digest, in: destination.path)
-                return (rewrite, seconds, true)
-            } catch {
-                await upload.abort()
-                progress(-read)
-                throw error
             }
         }
     }
