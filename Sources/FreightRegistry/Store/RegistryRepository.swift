@@ -222,8 +222,15 @@ actor RegistryBlobUpload: BlobUpload {
                 throw ProtocolError(operation: operation, reason: "the PATCH answer has no Location")
             }
             let url = try repository.client.resolve(next, base: response.head.url, operation: operation)
-            final = try await repository.client.send(.init(.put, RegistryClient.appendingQuery(url, "digest", descriptor.digest.description),
-                                                           scopes: [.push(repository.path)], accept: [201, 204], operation: operation))
+            do {
+                final = try await repository.client.send(.init(.put, RegistryClient.appendingQuery(url, "digest", descriptor.digest.description),
+                                                               scopes: [.push(repository.path)], accept: [201, 204], operation: operation))
+            } catch let error as RegistryError where error.isNotFound {
+                // The PUT is retried when its answer is lost; if the first one went through, the
+                // session is gone and the retry gets 404 although the blob is stored: look.
+                guard try await repository.blobSize(descriptor.digest) == descriptor.size else { throw error }
+                return descriptor
+            }
             await final.body.discard()
         }
         if let header = final.headers["Docker-Content-Digest"], let stored = try? Digest(parsing: header),
