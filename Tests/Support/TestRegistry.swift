@@ -113,20 +113,79 @@ public final class TestRegistry: Sendable {
 }
 
 /// `Tests/Fixtures/registry_proxy.py` in front of a real registry: it forwards everything,
-/// paginates `tags/list` (which distribution 2.8 never does), and can slow blob reads down.
+/// paginates `tags/list` (which distribution 2.8 never does), can slow blob reads down, and can
+/// inject seeded faults (resets, 5xx, 429, stalls, truncated bodies).
 public final class RegistryProxy: Sendable {
+    /// Which faults to inject, how often, and how reproducibly.
+    public struct Faults: Sendable {
+        public enum Kind: String, Sendable, CaseIterable {
+            case reset, error, throttle, stall, truncate
+        }
+
+        /// The share of requests (0...1) that get a fault.
+        public var rate: Double
+        public var kinds: [Kind] = Kind.allCases
+        public var seed: UInt64 = 0
+        /// After this many faults in a row for one method and path, the next request passes.
+        public var streakLimit = 3
+        public var stallMilliseconds = 3000
+        public var retryAfterSeconds = 1
+
+        public init(rate: Double, kinds: [Kind] = Kind.allCases, seed: UInt64 = 0) {
+            self.rate = rate
+            self.kinds = kinds
+            self.seed = seed
+        }
+    }
+
+    /// The proxy's counters, from `GET /_proxy/stats`.
+    public struct Stats: Sendable {
+        /// Requests forwarded (or answered with a fault), by method.
+        public var requests: [String: Int]
+        /// Faults injected, by kind.
+        public var faults: [String: Int]
+        public var faultsTotal: Int
+        /// Body bytes received from the client (uploads), counted as they arrived.
+        public var requestBodyBytes: Int64
+        /// Body bytes sent to the client.
+        public var responseBodyBytes: Int64
+    }
+
     public let host: String
     private let server: ServerProcess
     private let directory = TemporaryDirectory("proxy")
 
-    public init(upstream: TestRegistry, tagsPageSize: Int = 0, blobDelayMilliseconds: Int = 0) throws {
+    public init(upstream: TestRegistry, tagsPageSize: Int = 0, blobDelayMilliseconds: Int = 0, faults: Faults? = nil) throws {
         let port = ServerProcess.freePort()
         host = "127.0.0.1:\(port)"
-        server = try ServerProcess(["python3", "\(Paths.fixtures)/registry_proxy.py", "--port", "\(port)",
-                                    "--upstream", upstream.host, "--tags-page-size", "\(tagsPageSize)",
-                                    "--delay-ms", "\(blobDelayMilliseconds)"],
-                                   port: port, logPath: directory.file("proxy.log"))
+        var arguments = ["python3", "\(Paths.fixtures)/registry_proxy.py", "--port", "\(port)",
+                         "--upstream", upstream.host, "--tags-page-size", "\(tagsPageSize)",
+                         "--delay-ms", "\(blobDelayMilliseconds)"]
+        if let faults {
+            arguments += ["--fault-rate", "\(faults.rate)", "--faults", faults.kinds.map(\.rawValue).joined(separator: ","),
+                          "--seed", "\(faults.seed)", "--fault-streak-limit", "\(faults.streakLimit)",
+                          "--stall-ms", "\(faults.stallMilliseconds)", "--retry-after", "\(faults.retryAfterSeconds)"]
+        }
+        server = try ServerProcess(arguments, port: port, logPath: directory.file("proxy.log"))
     }
 
     public func stop() { server.stop() }
+
+    /// The proxy's log (tracebacks of anything unexpected), for failure messages.
+    public var log: String { contents(of: server.logPath) }
+
+    public func stats() throws -> Stats {
+        let text = try Shell.check(["curl", "-sf", "http://\(host)/_proxy/stats"]).stdout
+        guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw Shell.Failure(command: ["curl", "http://\(host)/_proxy/stats"], result: .init(status: 0, stdout: text, stderr: ""))
+        }
+        var requests: [String: Int] = [:]
+        for (key, value) in object {
+            if let count = value as? Int, key.uppercased() == key { requests[key] = count }
+        }
+        return Stats(requests: requests, faults: object["faults"] as? [String: Int] ?? [:],
+                     faultsTotal: object["faults_total"] as? Int ?? 0,
+                     requestBodyBytes: (object["request_body_bytes"] as? NSNumber)?.int64Value ?? 0,
+                     responseBodyBytes: (object["response_body_bytes"] as? NSNumber)?.int64Value ?? 0)
+    }
 }
