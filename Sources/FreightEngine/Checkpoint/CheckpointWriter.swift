@@ -95,12 +95,25 @@ public final class CheckpointWriter: Sendable {
         }
     }
 
-    private struct WriterThread {
+    private final class WriterThread {
         let shared: Shared
         let journal: Int32
         let journalPath: String
         let snapshotPath: String
         let directory: String
+        /// The journal's length after its last complete, synced batch. A failed write (a full
+        /// disk) may leave part of a line behind; it is cut back to this, so later lines never
+        /// follow a torn one and the journal always reads back as whole records.
+        private var durableLength: off_t
+
+        init(shared: Shared, journal: Int32, journalPath: String, snapshotPath: String, directory: String) {
+            self.shared = shared
+            self.journal = journal
+            self.journalPath = journalPath
+            self.snapshotPath = snapshotPath
+            self.directory = directory
+            durableLength = max(0, lseek(journal, 0, SEEK_END))
+        }
 
         func run() {
             while true {
@@ -131,8 +144,14 @@ public final class CheckpointWriter: Sendable {
         private func flush(_ bytes: inout [UInt8], _ batch: inout [CheckedContinuation<Void, any Error>]) {
             guard !batch.isEmpty else { return }
             let result = Result { () throws -> Void in
-                try writeAll(journal, bytes, path: journalPath)
-                guard fdatasync(journal) == 0 else { throw failure(journalPath, "cannot be synced") }
+                do {
+                    try writeAll(journal, bytes, path: journalPath)
+                    guard fdatasync(journal) == 0 else { throw failure(journalPath, "cannot be synced") }
+                    durableLength += off_t(bytes.count)
+                } catch {
+                    _ = ftruncate(journal, durableLength)
+                    throw error
+                }
             }
             for continuation in batch { continuation.resume(with: result) }
             bytes = []
@@ -165,6 +184,7 @@ public final class CheckpointWriter: Sendable {
             // The snapshot now holds everything the journal said; replaying it again would be
             // harmless (records carry whole tag states), but it would grow forever.
             guard ftruncate(journal, 0) == 0, fdatasync(journal) == 0 else { throw failure(journalPath, "cannot be emptied") }
+            durableLength = 0
         }
 
         private func writeAll(_ file: Int32, _ bytes: [UInt8], path: String) throws {
