@@ -63,6 +63,8 @@ public struct RunSummary: Sendable, Equatable, Codable {
     public var failures: [Failure] = []
     /// HTTP requests this session sent, by method.
     public var requests: [String: Int] = [:]
+    /// Why the checkpoint could not be written, when it could not: the run stopped there.
+    public var checkpointError: String?
 
     public init(runID: String, status: Status) {
         self.runID = runID
@@ -76,10 +78,13 @@ public struct RunSummary: Sendable, Equatable, Codable {
         case compression
         case durationSeconds = "duration_seconds"
         case session, failures, requests
+        case checkpointError = "checkpoint_error"
     }
 
-    /// The process exit status the contract gives this outcome.
+    /// The process exit status the contract gives this outcome: a checkpoint that could not be
+    /// written is an environment error (2), whatever else happened.
     public var exitCode: Int32 {
+        if checkpointError != nil { return 2 }
         switch status {
         case .completed: return 0
         case .failed: return 1

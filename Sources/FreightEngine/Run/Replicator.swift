@@ -51,6 +51,8 @@ public final class Replicator: Sendable {
     private let http: HTTPClient?
     /// The scheduling task, once started, and whether it is to be abandoned.
     private let work = Locked<(task: Task<Void, Never>?, abandoned: Bool)>((nil, false))
+    /// The first checkpoint write that failed: the run stops scheduling, and says so.
+    private let checkpointFailure = Locked<String?>(nil)
 
     public init(options: ReplicationOptions, events: EventBus, control: RunControl = RunControl(), http: HTTPClient? = nil) {
         self.options = options
@@ -80,13 +82,12 @@ public final class Replicator: Sendable {
             return PlannedRepository(name: job.name, tags: repository.tags.map(\.job.label), alreadyDone: done)
         }))
 
-        var checkpointError: (any Error)?
         do {
             try await ledger.save()
         } catch {
-            checkpointError = error
+            checkpointFailed(error)
         }
-        if checkpointError == nil {
+        if checkpointFailure.value == nil {
             let task = Task { await self.schedule(repositories, ledger: ledger) }
             if work.withLock({ work -> Bool in work.task = task; return work.abandoned }) { task.cancel() }
             await task.value
@@ -102,15 +103,29 @@ public final class Replicator: Sendable {
                 try await ledger.end(state)
                 if let path = ledger.checkpointPath { events.emit(.checkpointSaved(path: path, at: Date())) }
             } catch {
-                checkpointError = checkpointError ?? error
+                checkpointFailed(error)
             }
         }
-        if let checkpointError {
-            events.emit(.warning("the checkpoint could not be saved, so the run stopped: \(checkpointError)"))
+        var summary = ledger.summary(status: status, requests: http?.requestCounts.snapshot ?? [:])
+        if let failure = checkpointFailure.value {
+            events.emit(.warning("the checkpoint could not be written, so the run stopped: \(failure)"))
+            summary.checkpointError = failure
         }
-        let summary = ledger.summary(status: status, requests: http?.requestCounts.snapshot ?? [:])
         events.emit(.runFinished(summary))
         return summary
+    }
+
+    /// A checkpoint write failed: remember the first failure and stop scheduling. Going on
+    /// would copy what a resume could not know was copied.
+    private func checkpointFailed(_ error: any Error) {
+        let first = checkpointFailure.withLock { failure -> Bool in
+            guard failure == nil else { return false }
+            failure = "\(error)"
+            return true
+        }
+        if first, control.stop(reason: "the checkpoint cannot be written: \(error)") {
+            events.emit(.stopping(reason: "the checkpoint cannot be written: \(error)"))
+        }
     }
 
     private func schedule(_ repositories: [RepositoryJob], ledger: RunLedger) async {
@@ -166,9 +181,7 @@ public final class Replicator: Sendable {
                             try await ledger.finish(repository: index, tag: tagIndex, outcome: interrupted ? nil : outcome, stats: stats,
                                                     sourceDigest: result.sourceDigest, rewrites: result.rewrites)
                         } catch {
-                            if control.stop(reason: "the checkpoint cannot be written: \(error)") {
-                                events.emit(.stopping(reason: "the checkpoint cannot be written: \(error)"))
-                            }
+                            self.checkpointFailed(error)
                             return
                         }
                         guard !interrupted else { return }
@@ -186,7 +199,7 @@ public final class Replicator: Sendable {
                                     try await ledger.repositoryFinished()
                                     if let path = ledger.checkpointPath { events.emit(.checkpointSaved(path: path, at: Date())) }
                                 } catch {
-                                    control.stop(reason: "the checkpoint cannot be written: \(error)")
+                                    self.checkpointFailed(error)
                                 }
                             }
                         }

@@ -29,6 +29,12 @@ struct RunDriver {
         signals.cancel()
         events.finish()
         await reporter.value
+        if let failure = summary.checkpointError {
+            let resume = ledger.checkpointPath.map { " (saved at \($0))" } ?? ""
+            printError("the checkpoint could not be written, so the run stopped: \(failure). "
+                       + "Make room or fix the permissions there, then continue the last saved state\(resume) "
+                       + "with `freightliner resume \(info.runID)`")
+        }
         return summary.exitCode
     }
 }
