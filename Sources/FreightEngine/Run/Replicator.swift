@@ -139,6 +139,13 @@ public final class Replicator: Sendable {
             movers[job.destination.storeIdentity] = BlobMover(locations: BlobLocations(), uploadLane: uploadLane,
                                                               retry: options.retry, events: events, dryRun: options.dryRun)
         }
+        // Blobs earlier sessions placed are mount sources for this one (only hints: a mount of a
+        // blob that has gone since fails, and the blob is uploaded).
+        for (index, job) in repositories.enumerated() {
+            let placed = ledger.current.repositories[index].tags.flatMap { $0.blobs ?? [] }
+            guard !placed.isEmpty, let locations = movers[job.destination.storeIdentity]?.locations else { continue }
+            await locations.hint(placed, in: job.destination.path)
+        }
         let remaining = Locked(repositories.indices.map { ledger.pendingTags(in: $0).count })
         let anyFailed = Locked(Array(repeating: false, count: repositories.count))
         let events = self.events, control = self.control, options = self.options
@@ -179,7 +186,7 @@ public final class Replicator: Sendable {
                         let interrupted = Task.isCancelled && outcome.isFailure
                         do {
                             try await ledger.finish(repository: index, tag: tagIndex, outcome: interrupted ? nil : outcome, stats: stats,
-                                                    sourceDigest: result.sourceDigest, rewrites: result.rewrites)
+                                                    sourceDigest: result.sourceDigest, rewrites: result.rewrites, blobs: result.blobs)
                         } catch {
                             self.checkpointFailed(error)
                             return

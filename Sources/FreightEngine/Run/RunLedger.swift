@@ -37,12 +37,13 @@ public final class RunLedger: Sendable {
     /// Records what happened to a tag; `outcome` nil means it was interrupted and stays pending.
     /// Returns once the record is durable.
     func finish(repository: Int, tag: Int, outcome: TagOutcome?, stats: TagStats, sourceDigest: Digest? = nil,
-                rewrites: [LayerRewrite] = []) async throws {
+                rewrites: [LayerRewrite] = [], blobs: [Digest] = []) async throws {
         let updated = record.withLock { record -> TagRecord in
             var tagRecord = record.repositories[repository].tags[tag]
             tagRecord.stats.add(stats)
             if let sourceDigest { tagRecord.sourceDigest = sourceDigest }
             if !rewrites.isEmpty { tagRecord.rewrites = (tagRecord.rewrites ?? []) + rewrites }
+            if !blobs.isEmpty { tagRecord.blobs = blobs }
             switch outcome {
             case .copied(_, let digest)?:
                 tagRecord.state = .copied

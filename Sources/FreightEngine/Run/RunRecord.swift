@@ -85,6 +85,9 @@ public struct TagRecord: Sendable, Codable, Equatable {
     public var stats: TagStats
     /// Layers this tag recompressed, so later sessions and runs need not compress them again.
     public var rewrites: [LayerRewrite]?
+    /// The blobs the destination repository holds for this tag (after any recompression), so a
+    /// later session mounts them into sibling repositories instead of uploading them again.
+    public var blobs: [Digest]?
 
     public init(job: TagJob) {
         self.job = job

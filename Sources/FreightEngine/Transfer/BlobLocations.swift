@@ -14,13 +14,20 @@ actor BlobLocations {
     }
 
     private var holders: [Digest: Set<String>] = [:]
+    /// Repositories an earlier session placed blobs in: worth a mount, not trusted as present.
+    private var hints: [Digest: String] = [:]
     private var moving: [Digest: OneShot] = [:]
 
     func claim(_ digest: Digest, for repository: String) -> Claim {
         if holders[digest]?.contains(repository) == true { return .present }
         if let signal = moving[digest] { return .wait(signal) }
         moving[digest] = OneShot()
-        return .claimed(holder: holders[digest]?.first)
+        return .claimed(holder: holders[digest]?.first ?? hints[digest])
+    }
+
+    /// Records that `repository` held these blobs when an earlier session finished with them.
+    func hint(_ digests: [Digest], in repository: String) {
+        for digest in digests where hints[digest] == nil { hints[digest] = repository }
     }
 
     /// Ends a claim; on success the repository is recorded as holding the blob.

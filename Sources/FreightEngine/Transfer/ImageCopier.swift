@@ -15,6 +15,8 @@ struct ImageCopier: Sendable {
         var sourceDigest: Digest?
         /// Layer rewrites this copy learned, for the checkpoint.
         var rewrites: [LayerRewrite] = []
+        /// The blobs the destination holds for the image once copied (nothing in a dry run).
+        var blobs: [Digest] = []
     }
 
     let source: any ImageRepository
@@ -99,6 +101,10 @@ struct ImageCopier: Sendable {
 
         // Manifests change only where a layer did; an untouched manifest keeps its exact bytes.
         let layers = replacements.value
+        if !dryRun {
+            let placed = graph.blobs.map { layers[$0.digest]?.digest ?? $0.digest }
+            record.withLock { $0.blobs = placed }
+        }
         var rewritten: [Digest: ManifestDocument] = [:]
         var children: [ManifestDocument] = []
         for child in graph.children {
