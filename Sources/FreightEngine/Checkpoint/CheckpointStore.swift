@@ -37,6 +37,8 @@ public struct CheckpointStore: Sendable {
     }
 
     public func runDirectory(_ runID: String) -> String { "\(directory)/\(runID)" }
+    /// Whether the run saved its first checkpoint (a run killed before that has only a directory).
+    public func hasCheckpoint(_ runID: String) -> Bool { FileManager.default.fileExists(atPath: snapshotPath(runID)) }
     func snapshotPath(_ runID: String) -> String { "\(runDirectory(runID))/checkpoint" }
     func journalPath(_ runID: String) -> String { "\(runDirectory(runID))/journal" }
 
@@ -46,7 +48,10 @@ public struct CheckpointStore: Sendable {
         let path = snapshotPath(runID)
         guard let data = FileManager.default.contents(atPath: path) else {
             if FileManager.default.fileExists(atPath: runDirectory(runID)) {
-                throw CheckpointError(path: path, reason: "is missing or unreadable")
+                let reason = FileManager.default.fileExists(atPath: path)
+                    ? "is unreadable"
+                    : "is missing: the run stopped before its first checkpoint; start it again with the same `freightliner sync … --run-id \(runID)`"
+                throw CheckpointError(path: path, reason: reason)
             }
             throw CheckpointError(path: runDirectory(runID), reason: "does not exist: no saved run \"\(runID)\" in \(directory)")
         }

@@ -38,7 +38,9 @@ enum RunLauncher {
                       dryRun: Bool, retry: RetryPolicy, events: EventBus) throws -> PreparedRun {
         var writer: CheckpointWriter?
         if !dryRun {
-            if FileManager.default.fileExists(atPath: store.runDirectory(record.runID)) {
+            // A directory without a checkpoint is a run killed before it saved anything: it may
+            // start again (the writer's lock keeps out a process that is starting it right now).
+            if store.hasCheckpoint(record.runID) {
                 throw CheckpointError(path: store.runDirectory(record.runID),
                                       reason: "already exists: continue it with `freightliner resume \(record.runID)` or choose another --run-id")
             }
