@@ -59,7 +59,7 @@ FAULT_KINDS = ("reset", "error", "throttle", "stall", "truncate")
 
 
 class InjectedDisconnect(Exception):
-    """Raised after a fault closed the client connection: the handler must stop at once."""
+    """The client connection is closed (a fault, or the client went away): stop at once."""
 
 
 class Stats:
@@ -217,12 +217,22 @@ def make_handler(upstream, tags_page_size, delay_ms, stats, plan, stall_ms, retr
                 stats.received(len(part))
                 parts.append(part)
                 remaining -= len(part)
+            if remaining > 0:
+                self.client_gone()
             return b"".join(parts)
+
+        def client_gone(self):
+            """The client went away in the middle of its request: forward nothing of it."""
+            self.close_connection = True
+            raise InjectedDisconnect()
 
         def read_chunked(self):
             parts = []
             while True:
-                size = int(self.rfile.readline().strip().split(b";")[0], 16)
+                line = self.rfile.readline()
+                if not line:
+                    self.client_gone()
+                size = int(line.strip().split(b";")[0], 16)
                 if size == 0:
                     self.rfile.readline()
                     return b"".join(parts)
