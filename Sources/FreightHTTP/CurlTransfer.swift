@@ -186,6 +186,11 @@ final class CurlTransfer: @unchecked Sendable {
         case let code?:
             if headersTooLarge {
                 error = HTTPTransportError(code: code, message: "the response headers exceed \(Self.maxHeaderBytes) bytes", url: request.url)
+            } else if code == CURLE_OUT_OF_MEMORY, headContinuation != nil {
+                // libcurl 7.x refuses one header line over its 100 KiB limit as "out of memory",
+                // which sends a reader looking for the wrong problem.
+                error = HTTPTransportError(code: code, message: "a response header line is larger than the 100 KiB libcurl accepts",
+                                           url: request.url)
             } else {
                 let detail = String(cString: errorBuffer)
                 let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
