@@ -226,7 +226,8 @@ public final class RegistryClient: Sendable {
     /// Resolves a path or `Location` against `base`; only http and https URLs are accepted.
     func resolve(_ location: String, base: String, operation: String) throws -> String {
         guard let baseURL = URL(string: base), let resolved = URL(string: location, relativeTo: baseURL)?.absoluteURL,
-              let scheme = resolved.scheme?.lowercased(), scheme == "http" || scheme == "https", resolved.host != nil
+              let scheme = resolved.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = resolved.host, !host.isEmpty
         else {
             throw ProtocolError(operation: operation, reason: "the registry gave an unusable location \"\(HTTPTransportError.redact(location))\"")
         }
