@@ -27,7 +27,8 @@ public enum CheckpointFile {
         guard header.count == 4, header[0] == magic else {
             throw CheckpointError(path: path, reason: "is not a freightliner checkpoint")
         }
-        guard let version = Int(header[1]) else { throw CheckpointError(path: path, reason: "has a malformed header") }
+        // Versions start at 1: a 0 (or anything not a positive number) is damage, not an old format.
+        guard let version = Int(header[1]), version >= 1 else { throw CheckpointError(path: path, reason: "has a malformed header") }
         guard version <= Self.version else {
             throw CheckpointError(path: path, reason: "was written by a newer freightliner (format \(version), this one reads \(Self.version))")
         }
