@@ -4,6 +4,8 @@ import PackageDescription
 // Dependency rule (never backwards): C shims → FreightCore → FreightHTTP → FreightCloud →
 // FreightRegistry / FreightSecrets → FreightEngine → FreightTUI → freightliner.
 // Only the C shim targets touch C macros or varargs.
+let propertyBased: Target.Dependency = .product(name: "PropertyBased", package: "swift-property-based")
+
 let package = Package(
     name: "freightliner",
     products: [
@@ -11,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Tests only: property-based tests of every parser that reads outside input.
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
@@ -30,12 +34,12 @@ let package = Package(
         ]),
 
         .target(name: "FreightTestSupport", dependencies: ["FreightCore", "CZlib"], path: "Tests/Support"),
-        .testTarget(name: "FreightCoreTests", dependencies: ["FreightCore"]),
+        .testTarget(name: "FreightCoreTests", dependencies: ["FreightCore", "FreightTestSupport", propertyBased]),
         .testTarget(name: "FreightHTTPTests", dependencies: ["FreightHTTP", "FreightTestSupport"]),
         .testTarget(name: "FreightRegistryTests",
-                    dependencies: ["FreightRegistry", "FreightTestSupport"]),
+                    dependencies: ["FreightRegistry", "FreightTestSupport", propertyBased]),
         .testTarget(name: "FreightEngineTests",
-                    dependencies: ["FreightEngine", "FreightTestSupport"]),
+                    dependencies: ["FreightEngine", "FreightTestSupport", propertyBased]),
         .testTarget(name: "CLITests", dependencies: ["FreightCore", "FreightTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
