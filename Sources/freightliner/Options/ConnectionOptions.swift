@@ -4,11 +4,17 @@ import FreightRegistry
 
 /// How to reach and authenticate to registries; shared by every command that talks to one.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: .customLong("src-creds"), help: ArgumentHelp("USER:PASS for the source registry.", valueName: "USER:PASS"))
+    @Option(name: .customLong("src-creds"),
+            help: ArgumentHelp("USER:PASS for the source registry.", discussion: Self.argvWarning, valueName: "USER:PASS"))
     var sourceCredentials: String?
 
-    @Option(name: .customLong("dest-creds"), help: ArgumentHelp("USER:PASS for the destination registry.", valueName: "USER:PASS"))
+    @Option(name: .customLong("dest-creds"),
+            help: ArgumentHelp("USER:PASS for the destination registry.", discussion: Self.argvWarning, valueName: "USER:PASS"))
     var destinationCredentials: String?
+
+    /// The one place a secret may come from argv: say what that costs.
+    static let argvWarning = "The only options that take a secret on the command line: it is visible to other users of this "
+        + "machine in the process list and may stay in shell history. Prefer a docker/podman login (config.json, auth.json)."
 
     @Option(name: .customLong("insecure-registry"),
             help: ArgumentHelp("Allow plain HTTP and skip TLS verification for HOST[:PORT] (repeatable). Loopback hosts always may.",
