@@ -15,10 +15,14 @@ public final class TestRegistry: Sendable {
         public var auth: Auth = .none
         /// Catalog page size (`catalog: maxentries`); small values force `Link` pagination.
         public var catalogPageSize: Int?
+        /// Serve HTTPS with a fresh self-signed certificate for `registry.localhost` and
+        /// 127.0.0.1 (libcurl resolves `*.localhost` to loopback by itself, RFC 6761).
+        public var tls: Bool
 
-        public init(auth: Auth = .none, catalogPageSize: Int? = nil) {
+        public init(auth: Auth = .none, catalogPageSize: Int? = nil, tls: Bool = false) {
             self.auth = auth
             self.catalogPageSize = catalogPageSize
+            self.tls = tls
         }
     }
 
@@ -61,6 +65,12 @@ public final class TestRegistry: Sendable {
               secret: freightliner-test-\(port)
 
             """
+        if options.tls {
+            try Shell.check(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                             "-subj", "/CN=registry.localhost", "-addext", "subjectAltName=DNS:registry.localhost,IP:127.0.0.1",
+                             "-keyout", directory.file("tls.key"), "-out", directory.file("tls.crt")])
+            config += "  tls:\n    certificate: \(directory.file("tls.crt"))\n    key: \(directory.file("tls.key"))\n"
+        }
         if let pageSize = options.catalogPageSize {
             config += "catalog:\n  maxentries: \(pageSize)\n"
         }
