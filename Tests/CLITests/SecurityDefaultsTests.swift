@@ -156,4 +156,28 @@ struct SecurityDefaultsTests {
         walk(try #require(root["command"] as? [String: Any]), "freightliner")
         #expect(seen > 0, "the walk found the credential options")
     }
+
+    @Test("naming a registry insecure does not extend to the host it redirects blob reads to")
+    func redirectTargetsAreVerified() throws {
+        // The image, also on an HTTPS registry with a self-signed certificate as registry.localhost.
+        let origin = try HostileRegistry(mode: "ok")
+        let tls = try TestRegistry.start(.init(tls: true))
+        let tlsName = "registry.localhost:\(tls.host.split(separator: ":").last!)"
+        let seed = try CLI.run(["copy", origin.reference, "\(tlsName)/\(HostileRegistry.repository):\(HostileRegistry.tag)",
+                                "--src-creds", HostileRegistry.credentials, "--insecure-registry", tlsName])
+        try #require(seed.status == 0, "\(seed.output)")
+
+        // A loopback registry (insecure by design) whose blob reads redirect to that host.
+        let redirecting = try HostileRegistry(mode: "redirect",
+                                              redirectTo: "https://\(tlsName)/v2/\(HostileRegistry.repository)/blobs")
+        let destination = try TestRegistry.start()
+        let result = try CLI.run(["copy", redirecting.reference, destination.reference("\(HostileRegistry.repository):\(HostileRegistry.tag)"),
+                                  "--ui", "json", "--src-creds", HostileRegistry.credentials, "--retries", "1"])
+        #expect(result.status == 1, "\(result.output)")
+        let reasons = (CLI.summary(result.stdout)?["failures"] as? [[String: Any]] ?? []).compactMap { $0.string("reason") }
+        #expect(reasons.contains { $0.contains("https://\(tlsName)") && $0.lowercased().contains("certificate") }, "\(reasons)")
+        let status = try Shell.check(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                      "http://\(destination.host)/v2/\(HostileRegistry.repository)/tags/list"]).stdout
+        #expect(status == "404")
+    }
 }

@@ -16,7 +16,7 @@ Registry modes (all require Basic auth as --user/--password, except token-realm)
   big-manifest          the manifest is 5 MiB, announced with Content-Length
   big-manifest-chunked  the same, chunked, with no length announced
   bad-blob              the layer's bytes do not match its digest (same size)
-  redirect              blob GETs answer 307 to the collector
+  redirect              blob GETs answer 307 to the collector (or to --redirect-to BASE/DIGEST)
   upload-location       uploads answer 202 with a Location on the collector (a hostile
                         destination: the blob bytes go there)
   token-realm           Bearer auth whose realm is plain HTTP on the collector; no token it issues
@@ -161,7 +161,7 @@ def make_collector(log):
     return Collector
 
 
-def make_registry(mode, collector, user, password, trickle_ms, log):
+def make_registry(mode, collector, user, password, trickle_ms, log, redirect_to):
     expected = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
     manifest_path = "/v2/%s/manifests/" % REPOSITORY
 
@@ -283,7 +283,8 @@ def make_registry(mode, collector, user, password, trickle_ms, log):
             if mode == "upload-location":
                 return self.error(404, "BLOB_UNKNOWN", "blob unknown to registry")
             if mode == "redirect" and not head_only:
-                return self.answer(307, headers=[("Location", "http://%s/blobs/%s" % (collector, name))])
+                base = redirect_to or "http://%s/blobs" % collector
+                return self.answer(307, headers=[("Location", "%s/%s" % (base, name))])
             if mode == "bad-blob" and name == LAYER_DIGEST and not head_only:
                 data = bytes(b ^ 0x01 for b in data[:16]) + data[16:]
             self.answer(200, data, [("Docker-Content-Digest", name)], head_only=head_only,
@@ -315,12 +316,13 @@ def main():
     parser.add_argument("--user", default="alice")
     parser.add_argument("--password", default="hostile-test-pw")
     parser.add_argument("--trickle-ms", type=int, default=500)
+    parser.add_argument("--redirect-to", default="", help="base URL blob redirects point to (default: the collector)")
     args = parser.parse_args()
     log = Log()
     if args.role == "collector":
         handler = make_collector(log)
     else:
-        handler = make_registry(args.mode, args.collector, args.user, args.password, args.trickle_ms, log)
+        handler = make_registry(args.mode, args.collector, args.user, args.password, args.trickle_ms, log, args.redirect_to)
     Server(("127.0.0.1", args.port), handler).serve_forever()
 
 

@@ -17,7 +17,8 @@ public final class HostileRegistry: Sendable {
     private let collector: ServerProcess
     private let directory = TemporaryDirectory("hostile")
 
-    public init(mode: String) throws {
+    /// `redirectTo`: the base URL blob redirects point to (mode `redirect`), else the collector.
+    public init(mode: String, redirectTo: String? = nil) throws {
         let collectorPort = ServerProcess.freePort()
         collectorHost = "localhost:\(collectorPort)"
         collector = try ServerProcess(["python3", "\(Paths.fixtures)/hostile_registry.py", "--role", "collector",
@@ -26,7 +27,8 @@ public final class HostileRegistry: Sendable {
         let port = ServerProcess.freePort()
         host = "127.0.0.1:\(port)"
         registry = try ServerProcess(["python3", "\(Paths.fixtures)/hostile_registry.py", "--role", "registry", "--port", "\(port)",
-                                      "--mode", mode, "--collector", collectorHost, "--user", Self.user, "--password", Self.password],
+                                      "--mode", mode, "--collector", collectorHost, "--user", Self.user, "--password", Self.password,
+                                      "--redirect-to", redirectTo ?? ""],
                                      port: port, logPath: directory.file("registry.log"))
     }
 
