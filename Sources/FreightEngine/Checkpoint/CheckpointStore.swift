@@ -59,7 +59,11 @@ public struct CheckpointStore: Sendable {
         guard record.runID == runID else {
             throw CheckpointError(path: path, reason: "belongs to run \"\(record.runID)\", not \"\(runID)\"")
         }
-        if let journal = FileManager.default.contents(atPath: journalPath(runID)) {
+        // The journal is empty after every snapshot, and FileManager.contents(atPath:) leaks a
+        // 4 KiB buffer on each read of an empty file (FoundationEssentials, Swift 6.3.1): a
+        // dashboard listing runs over and over would grow without bound. Empty means no records.
+        let journalSize = (try? FileManager.default.attributesOfItem(atPath: journalPath(runID))[.size] as? Int) ?? 0
+        if journalSize > 0, let journal = FileManager.default.contents(atPath: journalPath(runID)) {
             for entry in try CheckpointFile.decodeJournal(Array(journal), path: journalPath(runID)) {
                 guard record.repositories.indices.contains(entry.repository),
                       record.repositories[entry.repository].tags.indices.contains(entry.tag) else {
