@@ -1,4 +1,4 @@
-import Synchronization
+import FreightCore
 
 /// A bounded byte pipe between a Swift task and the libcurl thread (or between two tasks).
 ///
@@ -15,9 +15,9 @@ public final class ByteChannel: Sendable {
     enum PollResult { case bytes(Int), empty, end, failed }
 
     public let capacity: Int
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
-    private struct State {
+    private struct State: Sendable {
         var chunks: [[UInt8]] = []
         var head = 0
         var offset = 0
@@ -77,7 +77,7 @@ public final class ByteChannel: Sendable {
     public init(capacity: Int = 1 << 20) {
         precondition(capacity > 0)
         self.capacity = capacity
-        self.state = Mutex(State())
+        self.state = Locked(State())
     }
 
     func setSignal(_ signal: (@Sendable (Signal) -> Void)?) {

@@ -1,6 +1,6 @@
 import CCurl
 import Foundation
-import Synchronization
+import FreightCore
 
 /// The thread that drives every transfer through one libcurl multi handle.
 ///
@@ -8,7 +8,7 @@ import Synchronization
 /// multiplexing where offered, and no thread per transfer. Other threads talk to the loop only
 /// by queueing operations and waking it with `curl_multi_wakeup`, the one thread-safe call.
 final class CurlLoop: Sendable {
-    private enum Operation {
+    private enum Operation: Sendable {
         case add(CurlTransfer)
         case resume(CurlTransfer)
         case cancel(CurlTransfer)
@@ -18,7 +18,7 @@ final class CurlLoop: Sendable {
     /// `curl_multi_wakeup`, which libcurl documents as callable from any thread.
     private final class Shared: @unchecked Sendable {
         let multi: UnsafeMutableRawPointer
-        let queue = Mutex<[Operation]>([])
+        let queue = Locked<[Operation]>([])
 
         init(multi: UnsafeMutableRawPointer) { self.multi = multi }
     }

@@ -1,6 +1,5 @@
 import FreightCore
 import Foundation
-import Synchronization
 
 /// An HTTP client over libcurl, shared by everything that talks to a network service.
 ///
@@ -72,7 +71,7 @@ public final class HTTPClient: Sendable {
 
 /// Counts of requests by method, safe to read while a run goes on.
 public final class RequestCounts: Sendable {
-    private let counts = Mutex<[String: Int]>([:])
+    private let counts = Locked<[String: Int]>([:])
 
     func record(_ method: HTTPRequest.Method) {
         counts.withLock { $0[method.rawValue, default: 0] += 1 }

@@ -4,7 +4,9 @@ import Foundation
 ///
 /// Backed by `NSLock` rather than `Synchronization.Mutex`: a `Mutex` whose value type is generic
 /// miscompiles on Linux with this toolchain (swiftlang/swift#78048, #80036); here it corrupted
-/// neighbouring heap objects in most runs. Non-generic `Mutex<State>` uses elsewhere are fine.
+/// neighbouring heap objects in most runs. And ThreadSanitizer cannot see `Mutex` on Linux (its
+/// futex lock lives in the uninstrumented standard library), so every access under one was
+/// reported as a race; a pthread mutex it understands. It is the one lock of the package.
 public final class Locked<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: Value

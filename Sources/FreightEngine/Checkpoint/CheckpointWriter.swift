@@ -11,14 +11,14 @@ import Synchronization
 /// its record is durable. A snapshot replaces the checkpoint atomically (temp file, fsync,
 /// rename, fsync of the directory) and then empties the journal.
 public final class CheckpointWriter: Sendable {
-    private enum Operation {
+    private enum Operation: Sendable {
         case append([UInt8], CheckedContinuation<Void, any Error>)
         case snapshot([UInt8], CheckedContinuation<Void, any Error>)
         case close(CheckedContinuation<Void, any Error>)
     }
 
     private final class Shared: Sendable {
-        let queue = Mutex<[Operation]>([])
+        let queue = Locked<[Operation]>([])
         let wake = DispatchSemaphore(value: 0)
     }
 

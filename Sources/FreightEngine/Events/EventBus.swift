@@ -1,11 +1,11 @@
-import Synchronization
+import FreightCore
 
 /// Carries engine events to one consumer (a UI) without ever making the engine wait: the
 /// stream buffers, and progress events are thinned out at the source.
 public final class EventBus: Sendable {
     public let stream: AsyncStream<ReplicationEvent>
     private let continuation: AsyncStream<ReplicationEvent>.Continuation
-    private let observers = Mutex<[@Sendable (ReplicationEvent) -> Void]>([])
+    private let observers = Locked<[@Sendable (ReplicationEvent) -> Void]>([])
 
     public init() {
         (stream, continuation) = AsyncStream.makeStream(of: ReplicationEvent.self, bufferingPolicy: .unbounded)

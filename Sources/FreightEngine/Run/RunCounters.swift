@@ -1,4 +1,4 @@
-import Synchronization
+import FreightCore
 
 /// Counters of what this session moved, updated from many tasks at once.
 public final class RunCounters: Sendable {
@@ -30,7 +30,7 @@ public final class RunCounters: Sendable {
         }
     }
 
-    private let values = Mutex(Values())
+    private let values = Locked(Values())
 
     public init() {}
 

@@ -1,4 +1,4 @@
-import Synchronization
+import FreightCore
 
 /// A counting semaphore for tasks: waiters queue in FIFO order, so work is served in the order
 /// it asked; a cancelled waiter leaves the queue and throws `CancellationError`.
@@ -8,18 +8,18 @@ public final class AsyncSemaphore: Sendable {
         let continuation: CheckedContinuation<Void, any Error>
     }
 
-    private struct State {
+    private struct State: Sendable {
         var available: Int
         var waiters: [Waiter] = []
         var head = 0
         var nextID: UInt64 = 0
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     public init(permits: Int) {
         precondition(permits > 0)
-        state = Mutex(State(available: permits))
+        state = Locked(State(available: permits))
     }
 
     public func acquire() async throws {
@@ -81,7 +81,7 @@ public final class AsyncSemaphore: Sendable {
 
 /// A signal that is given once and can be awaited by many.
 final class OneShot: Sendable {
-    private let state = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let state = Locked<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
     func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

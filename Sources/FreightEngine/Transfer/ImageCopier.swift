@@ -1,7 +1,6 @@
 import Foundation
 import FreightCore
 import FreightRegistry
-import Synchronization
 
 /// Copies one image (a manifest, or an index with all its platforms) between two repositories,
 /// preserving every digest: blobs the destination lacks are moved, then manifests are pushed
@@ -208,7 +207,7 @@ final class ProgressReporter: Sendable {
     private let repository: String
     private let tag: String
     private let total: Int64
-    private let state = Mutex<(done: Int64, lastEmit: ContinuousClock.Instant?)>((0, nil))
+    private let state = Locked<(done: Int64, lastEmit: ContinuousClock.Instant?)>((0, nil))
 
     init(events: EventBus, repository: String, tag: String, total: Int64) {
         self.events = events
