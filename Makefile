@@ -6,8 +6,14 @@ DEBIAN_PACKAGES := libncursesw5-dev libcurl4-openssl-dev zlib1g-dev libssl-dev p
                    docker-registry skopeo tmux apache2-utils openssl
 PYTHON_MODULES := moto:moto[server] cryptography:cryptography
 BIN := .build/release/freightliner
+# Figures the reliability tests measure (faults injected, kill cycles, property executions).
+FIGURES := $(CURDIR)/.build/figures.txt
+SOAK_SECONDS ?= 600
+SOAK_FAULT_SEEDS ?= 1 2 3 4 5 6 7 8
+FUZZ_COUNT ?= 50000
+LSAN_OPTIONS_FILE := $(CURDIR)/Tests/Fixtures/lsan.supp
 
-.PHONY: deps build test install demo bench clean
+.PHONY: deps build test soak fuzz sanitize install demo bench clean
 
 ## deps: install the Debian packages and Python modules the build, tests and demo need
 deps:
@@ -30,10 +36,42 @@ deps:
 build:
 	$(SWIFT) build -c release --product freightliner
 
-## test: every test, against real registries, skopeo, moto and tmux (they start their own servers)
+## test: every test, against real registries, skopeo, moto and tmux (they start their own servers),
+## then the whole suite again under AddressSanitizer and ThreadSanitizer (`make sanitize`)
 test: deps
 	$(SWIFT) build --build-tests
-	FREIGHTLINER_BIN=$(CURDIR)/.build/debug/freightliner $(SWIFT) test --skip-build
+	@mkdir -p .build && rm -f $(FIGURES)
+	FREIGHTLINER_FIGURES=$(FIGURES) FREIGHTLINER_BIN=$(CURDIR)/.build/debug/freightliner $(SWIFT) test --skip-build
+	@echo "reliability figures:" && sort $(FIGURES)
+	$(MAKE) sanitize
+
+## soak: SIGKILL/resume cycles for SOAK_SECONDS (then the round in progress ends), and the
+## fault-injection syncs once per seed in SOAK_FAULT_SEEDS
+soak: deps
+	$(SWIFT) build --build-tests
+	@mkdir -p .build && rm -f $(FIGURES)
+	FREIGHTLINER_FIGURES=$(FIGURES) FREIGHTLINER_SOAK_SECONDS=$(SOAK_SECONDS) \
+	  $(SWIFT) test --skip-build --filter 'KillSoakTests/killSoak'
+	for seed in $(SOAK_FAULT_SEEDS); do \
+	  FREIGHTLINER_FIGURES=$(FIGURES) FREIGHTLINER_FAULT_SEED=$$seed $(SWIFT) test --skip-build --filter FaultInjectionTests || exit 1; \
+	done
+	@echo "soak figures:" && sort $(FIGURES)
+
+## fuzz: every parser property with FUZZ_COUNT generated and mutated inputs each
+fuzz:
+	$(SWIFT) build --build-tests
+	@mkdir -p .build && rm -f $(FIGURES)
+	FREIGHTLINER_FIGURES=$(FIGURES) FREIGHTLINER_PROPERTY_COUNT=$(FUZZ_COUNT) $(SWIFT) test --skip-build --filter PropertyTests
+	@echo "property executions:" && sort $(FIGURES)
+
+## sanitize: the whole suite under AddressSanitizer, then ThreadSanitizer, each in its own build
+## directory; the freightliner binary the CLI tests run is the sanitized one
+sanitize: deps
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	LSAN_OPTIONS=suppressions=$(LSAN_OPTIONS_FILE):print_suppressions=0 \
+	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 
 ## install: the binary and themes under PREFIX
 install: build
@@ -46,4 +84,4 @@ demo: deps build
 	@sh Tests/Fixtures/demo.sh $(BIN)
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-asan .build-tsan
