@@ -109,7 +109,9 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
 
     // MARK: Grammar
 
-    static func validateTag(_ tag: String, in input: String) throws {
+    /// Checks a tag against the grammar (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`); `input` is what
+    /// the error quotes.
+    public static func validateTag(_ tag: String, in input: String) throws {
         let bytes = Array(tag.utf8)
         guard !bytes.isEmpty else { throw ReferenceError(value: input, reason: "the tag is empty") }
         guard bytes.count <= maxTagLength else {
@@ -123,7 +125,7 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
 
     /// `path-component ('/' path-component)*`, each `[a-z0-9]+ (separator [a-z0-9]+)*`,
     /// separator `.`, `_`, `__` or any run of `-`.
-    static func validatePath(_ path: String, in input: String) throws {
+    public static func validatePath(_ path: String, in input: String) throws {
         for component in path.split(separator: "/", omittingEmptySubsequences: false) {
             try validatePathComponent(Array(component.utf8), path: path, in: input)
         }
@@ -210,5 +212,5 @@ public struct ReferenceError: Error, CustomStringConvertible, Equatable {
         self.reason = reason
     }
 
-    public var description: String { "invalid reference \"\(value)\": \(reason)" }
+    public var description: String { "invalid reference \"\(value)\": \(reason)".escapingControlCharacters }
 }

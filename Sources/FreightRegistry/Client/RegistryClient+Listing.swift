@@ -71,6 +71,15 @@ extension RegistryClient {
             guard let page = try? JSONDecoder().decode(Page.self, from: Data(bytes)) else {
                 throw ProtocolError(operation: operation, reason: "the answer is not a repository catalog")
             }
+            // Names become request paths at both ends: "team/../../admin" would send a sync's
+            // pushes to a repository outside the destination prefix.
+            for name in page.repositories ?? [] {
+                do {
+                    try ImageReference.validatePath(name, in: name)
+                } catch let error as ReferenceError {
+                    throw ProtocolError(operation: operation, reason: "the registry listed an invalid repository name \"\(name)\": \(error.reason)")
+                }
+            }
             return page.repositories ?? []
         }
         guard !prefix.isEmpty else { return names }

@@ -145,10 +145,19 @@ public struct RegistryRepository: ImageRepository {
         struct Page: Decodable {
             var tags: [String]?
         }
-        return try await client.paginate(start: "/v2/\(path)/tags/list?n=1000", scopes: [.pull(path)],
-                                         operation: "list tags of \(displayName)") { bytes in
+        let operation = "list tags of \(displayName)"
+        return try await client.paginate(start: "/v2/\(path)/tags/list?n=1000", scopes: [.pull(path)], operation: operation) { bytes in
             guard let page = try? JSONDecoder().decode(Page.self, from: Data(bytes)) else {
-                throw ProtocolError(operation: "list tags of \(displayName)", reason: "the answer is not a tag list")
+                throw ProtocolError(operation: operation, reason: "the answer is not a tag list")
+            }
+            // A tag becomes part of request paths (`/manifests/TAG`): one like "../../other"
+            // would aim a read, or a push, at another repository.
+            for tag in page.tags ?? [] {
+                do {
+                    try ImageReference.validateTag(tag, in: tag)
+                } catch let error as ReferenceError {
+                    throw ProtocolError(operation: operation, reason: "the registry listed an invalid tag \"\(tag)\": \(error.reason)")
+                }
             }
             return page.tags ?? []
         }
