@@ -144,5 +144,5 @@ public struct ManifestError: Error, CustomStringConvertible, Equatable {
         self.reason = reason
     }
 
-    public var description: String { "\(source): \(reason)" }
+    public var description: String { "\(source): \(reason)".escapingControlCharacters }
 }

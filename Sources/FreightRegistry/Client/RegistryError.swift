@@ -1,4 +1,5 @@
 import Foundation
+import FreightCore
 import FreightHTTP
 
 /// An error answer from a registry, with the registry's own code and message
@@ -45,10 +46,11 @@ public struct RegistryError: Error, CustomStringConvertible {
                   retryAfter: headers["Retry-After"].flatMap(RetryPolicy.parseRetryAfter))
     }
 
+    /// What the user reads: the registry's own words, with any control characters escaped.
     public var description: String {
         var text = "\(operation): \(message) (HTTP \(status)"
         if let code { text += " \(code)" }
-        return text + ")"
+        return (text + ")").escapingControlCharacters
     }
 
     public var isNotFound: Bool { status == 404 }
@@ -86,7 +88,7 @@ public struct ProtocolError: Error, CustomStringConvertible {
         self.reason = reason
     }
 
-    public var description: String { "\(operation): \(reason)" }
+    public var description: String { "\(operation): \(reason)".escapingControlCharacters }
 }
 
 /// Content whose bytes do not hash to the digest that names them.
@@ -102,6 +104,6 @@ public struct DigestMismatchError: Error, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(what): content does not match its digest (expected \(expected), got \(actual)); nothing was written"
+        "\(what): content does not match its digest (expected \(expected), got \(actual)); nothing was written".escapingControlCharacters
     }
 }
