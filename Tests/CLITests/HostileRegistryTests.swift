@@ -187,4 +187,34 @@ struct HostileRegistryTests {
         try expectNoImage(destination, outcome)
         Figures.record("hostile.slowloris_seconds", String(format: "%.1f", outcome.seconds))
     }
+
+    @Test("listed names that are paths ('..' in a repository, a tag like ../../x/manifests/y) are refused before any request uses them",
+          arguments: [("evil-catalog", "invalid repository name"), ("evil-tags", "invalid tag")])
+    func namesThatArePaths(mode: String, message: String) throws {
+        let hostile = try HostileRegistry(mode: mode)
+        let destination = try TestRegistry.start()
+        let state = TemporaryDirectory("state")
+        let result = try CLI.run(["sync", hostile.host, "\(destination.host)/mirror", "--src-creds", HostileRegistry.credentials,
+                                  "--checkpoint-dir", state.file("runs")])
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.stderr.contains(message) && result.stderr.contains("../"), "\(result.stderr)")
+        let catalog = try Shell.check(["curl", "-s", "http://\(destination.host)/v2/_catalog"]).stdout
+        #expect(catalog.contains(#""repositories":[]"#), "nothing reached the destination, least of all outside mirror/: \(catalog)")
+        #expect(try hostile.registryLog().allSatisfy { !(($0["path"] as? String) ?? "").contains("escape") },
+                "no request was made for a listed path")
+    }
+
+    @Test("a registry's error message cannot drive the terminal: control characters are escaped in every output",
+          arguments: ["plain", "json"])
+    func escapeSequencesInErrors(ui: String) throws {
+        let hostile = try HostileRegistry(mode: "escape-error")
+        let destination = try TestRegistry.start()
+        let result = try CLI.run(["copy", hostile.reference, destination.reference("\(HostileRegistry.repository):\(HostileRegistry.tag)"),
+                                  "--ui", ui, "--src-creds", HostileRegistry.credentials])
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.output.contains("bad manifest"), "the registry's message is shown: \(result.output)")
+        let bytes = Array(result.output.utf8)
+        #expect(!bytes.contains(0x1B) && !bytes.contains(0x07), "raw escape sequences reached the output")
+        #expect(!result.output.unicodeScalars.contains("\u{9B}"), "a raw C1 CSI reached the output")
+    }
 }

@@ -25,6 +25,9 @@ Registry modes (all require Basic auth as --user/--password, except token-realm)
   link-cycle            tags/list page 1 links to page 2, which links back to page 1
   link-stuck            tags/list ignores `last`: every page is the same, with a link to a new URL
   catalog-loop          the catalog links to itself
+  evil-catalog          the catalog lists a name with '..' components, aimed outside a prefix
+  evil-tags             tags/list lists a tag that is a path ("../../../escape/manifests/pwn")
+  escape-error          the manifest GET fails with a message full of terminal escape sequences
   huge-header           manifest answers carry a 1 MiB header line
   many-headers          manifest answers carry 300 KiB of header lines, each of them small
   slowloris             manifest answers trickle out one byte every --trickle-ms
@@ -203,7 +206,8 @@ def make_registry(mode, collector, user, password, trickle_ms, log, redirect_to)
 
         def catalog(self, url):
             links = [("Link", '<%s>; rel="next"' % self.path)] if mode == "catalog-loop" else []
-            self.answer(200, json.dumps({"repositories": [REPOSITORY]}).encode(), links)
+            names = [REPOSITORY, "hostile/../../escape/app"] if mode == "evil-catalog" else [REPOSITORY]
+            self.answer(200, json.dumps({"repositories": names}).encode(), links)
 
         def tags(self, url):
             query = parse_qs(url.query)
@@ -216,7 +220,8 @@ def make_registry(mode, collector, user, password, trickle_ms, log, redirect_to)
             elif mode == "link-stuck":
                 last = int(query.get("last", ["0"])[0]) + 1
                 links = [("Link", '</v2/%s/tags/list?n=1&last=%d>; rel="next"' % (REPOSITORY, last))]
-            self.answer(200, json.dumps({"name": REPOSITORY, "tags": [TAG]}).encode(), links)
+            tags = [TAG, "../../../escape/manifests/pwn"] if mode == "evil-tags" else [TAG]
+            self.answer(200, json.dumps({"name": REPOSITORY, "tags": tags}).encode(), links)
 
         def manifest(self, reference, body):
             if self.command == "PUT":
@@ -233,6 +238,8 @@ def make_registry(mode, collector, user, password, trickle_ms, log, redirect_to)
                 headers += [("X-Padding-%d" % index, "p" * 90) for index in range(3000)]
             if mode == "slowloris":
                 return self.trickle(MANIFEST, headers, head_only)
+            if mode == "escape-error" and not head_only:
+                return self.error(400, "MANIFEST_INVALID", "bad manifest\x1b]0;pwned\x07\x1b[2J\x1b[31mred\x9b1m")
             if mode in ("big-manifest", "big-manifest-chunked") and not head_only:
                 return self.big_manifest(chunked=mode == "big-manifest-chunked")
             self.answer(200, MANIFEST, headers, head_only=head_only, content_type=MANIFEST_TYPE)
