@@ -65,6 +65,23 @@ struct ProtocolPropertyTests {
         PropertyRuns.report("registry_error", counter)
     }
 
+    @Test("Retry-After: HTTP dates are read as GMT, and the input that crashed DateFormatter is just not a date")
+    func retryAfterDates() {
+        let now = Date()
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let inOneMinute = formatter.string(from: now.addingTimeInterval(61))
+        let delay = RetryPolicy.parseRetryAfter(inOneMinute)
+        #expect(delay.map { $0 > 55 && $0 <= 61 } == true, "\(inOneMinute) -> \(String(describing: delay))")
+        #expect(RetryPolicy.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT") == 0, "a date in the past means now")
+        #expect(RetryPolicy.httpDate("Wed, 21 Oct 2015 07:28:00 GMT") == Date(timeIntervalSince1970: 1_445_412_480))
+        #expect(RetryPolicy.parseRetryAfter("t/\u{5A4}?") == nil)
+        #expect(RetryPolicy.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 CET") == nil)
+        #expect(RetryPolicy.parseRetryAfter("Wed, 32 Oct 2015 07:28:00 GMT") == nil)
+    }
+
     @Test("Retry-After: delta-seconds come back exactly; anything else is nil or a finite, non-negative delay")
     func retryAfter() async {
         let counter = PropertyRuns.Counter()
@@ -73,7 +90,7 @@ struct ProtocolPropertyTests {
                 let seconds = Int.random(in: 0...100_000, using: &random)
                 return (" \(seconds) ", seconds)
             }
-            return (Self.text(&random, "0123456789.-+e :,GMTWedOct", 0...32), nil)
+            return (Self.text(&random, "0123456789.-+e :,GMTWedOct/t?\u{5A4}\u{301}é", 0...32), nil)
         })
         await propertyCheck(count: PropertyRuns.count, input: values) { value, seconds in
             counter.tick()

@@ -54,16 +54,32 @@ public struct RetryPolicy: Sendable {
         }
     }
 
-    /// `Retry-After` is either delta-seconds or an HTTP date.
+    /// `Retry-After` is either delta-seconds or an HTTP date (IMF-fixdate,
+    /// `Sun, 06 Nov 1994 08:49:37 GMT`).
     public static func parseRetryAfter(_ value: String) -> Double? {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(trimmed), seconds >= 0, seconds.isFinite { return seconds }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: trimmed) else { return nil }
-        return max(0, date.timeIntervalSinceNow)
+        return httpDate(trimmed).map { max(0, $0.timeIntervalSinceNow) }
+    }
+
+    /// Parses an IMF-fixdate by hand. The header comes from the server, and Foundation's
+    /// DateFormatter traps on some non-ASCII input ("Incorrect range CFRange", found by the
+    /// libFuzzer harness with `t/\u{5A4}?`): a registry could crash a run with one header.
+    static func httpDate(_ text: String) -> Date? {
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let parts = text.split(separator: " ", omittingEmptySubsequences: false)
+        guard text.utf8.allSatisfy({ $0 < 0x80 }), parts.count == 6, parts[0].count == 4, parts[0].hasSuffix(","),
+              parts[5] == "GMT", let month = months.firstIndex(of: String(parts[2])),
+              parts[1].count == 2, let day = Int(parts[1]), parts[3].count == 4, let year = Int(parts[3])
+        else { return nil }
+        let clock = parts[4].split(separator: ":", omittingEmptySubsequences: false)
+        guard clock.count == 3, clock.allSatisfy({ $0.count == 2 }),
+              let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]),
+              (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second)
+        else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "GMT")!
+        return calendar.date(from: DateComponents(year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second))
     }
 }
 
