@@ -11,9 +11,11 @@ FIGURES := $(CURDIR)/.build/figures.txt
 SOAK_SECONDS ?= 600
 SOAK_FAULT_SEEDS ?= 1 2 3 4 5 6 7 8
 FUZZ_COUNT ?= 50000
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := .build-fuzz
 LSAN_OPTIONS_FILE := $(CURDIR)/Tests/Fixtures/lsan.supp
 
-.PHONY: deps build test soak fuzz sanitize install demo bench clean
+.PHONY: deps build test soak fuzz libfuzzer sanitize install demo bench clean
 
 ## deps: install the Debian packages and Python modules the build, tests and demo need
 deps:
@@ -42,6 +44,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	@mkdir -p .build && rm -f $(FIGURES)
 	FREIGHTLINER_FIGURES=$(FIGURES) FREIGHTLINER_BIN=$(CURDIR)/.build/debug/freightliner $(SWIFT) test --skip-build
+	$(MAKE) libfuzzer
 	@echo "reliability figures:" && sort $(FIGURES)
 	$(MAKE) sanitize
 
@@ -57,12 +60,29 @@ soak: deps
 	done
 	@echo "soak figures:" && sort $(FIGURES)
 
-## fuzz: every parser property with FUZZ_COUNT generated and mutated inputs each
+## fuzz: every parser property with FUZZ_COUNT generated and mutated inputs each, then the
+## coverage-guided libFuzzer harness for FUZZ_SECONDS (600 here, 60 in make test)
 fuzz:
 	$(SWIFT) build --build-tests
 	@mkdir -p .build && rm -f $(FIGURES)
 	FREIGHTLINER_FIGURES=$(FIGURES) FREIGHTLINER_PROPERTY_COUNT=$(FUZZ_COUNT) $(SWIFT) test --skip-build --filter PropertyTests
-	@echo "property executions:" && sort $(FIGURES)
+	$(MAKE) libfuzzer FUZZ_SECONDS=600
+	@echo "fuzz figures:" && sort $(FIGURES)
+
+## libfuzzer: Fuzz/ParserFuzzer.swift over the parser modules built with coverage and ASan,
+## from Fuzz/seeds and the corpus it grew before, for FUZZ_SECONDS; executions to FIGURES
+libfuzzer:
+	$(SWIFT) build --scratch-path $(FUZZ_BUILD) --target FreightEngine -Xswiftc -sanitize=fuzzer,address
+	swiftc -sanitize=fuzzer,address -parse-as-library -g Fuzz/ParserFuzzer.swift -I $(FUZZ_BUILD)/debug/Modules \
+	  $(foreach shim,CCrypto CCurl CZlib,-Xcc -fmodule-map-file=Sources/$(shim)/module.modulemap) \
+	  $(foreach module,FreightCore FreightHTTP FreightRegistry FreightEngine,$(FUZZ_BUILD)/debug/$(module).build/*.o) \
+	  -lcurl -lcrypto -lz -o $(FUZZ_BUILD)/parser-fuzzer 2>&1 | grep -v 'ld.gold: warning' || true
+	@mkdir -p $(FUZZ_BUILD)/corpus .build
+	SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(LSAN_OPTIONS_FILE) $(FUZZ_BUILD)/parser-fuzzer -max_total_time=$(FUZZ_SECONDS) \
+	  -timeout=10 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus Fuzz/seeds 2> $(FUZZ_BUILD)/fuzz.log \
+	  || { tail -60 $(FUZZ_BUILD)/fuzz.log; exit 1; }
+	@grep -E '^stat::(number_of_executed_units|new_units_added)' $(FUZZ_BUILD)/fuzz.log \
+	  | sed 's/^stat::\([a-z_]*\): *\(.*\)/figure: libfuzzer.\1 \2/' | tee -a $(FIGURES)
 
 ## sanitize: the whole suite under AddressSanitizer, then ThreadSanitizer, each in its own build
 ## directory; the freightliner binary the CLI tests run is the sanitized one
@@ -84,4 +104,4 @@ demo: deps build
 	@sh Tests/Fixtures/demo.sh $(BIN)
 
 clean:
-	rm -rf .build .build-asan .build-tsan
+	rm -rf .build .build-asan .build-tsan .build-fuzz
