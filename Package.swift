@@ -22,6 +22,7 @@ let package = Package(
 
         .target(name: "FreightCore", dependencies: ["CCrypto"]),
         .target(name: "FreightHTTP", dependencies: ["FreightCore", "CCurl"]),
+        .target(name: "FreightCloud", dependencies: ["FreightCore", "FreightHTTP", "CCrypto"]),
         .target(name: "FreightRegistry", dependencies: ["FreightCore", "FreightHTTP"]),
         .target(name: "FreightEngine", dependencies: ["FreightCore", "FreightRegistry", "CZlib"]),
         .executableTarget(name: "freightliner", dependencies: [
@@ -35,6 +36,7 @@ let package = Package(
         .testTarget(name: "FreightRegistryTests",
                     dependencies: ["FreightRegistry", "FreightTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["FreightCore", "FreightTestSupport"]),
+        .testTarget(name: "FreightCloudTests", dependencies: ["FreightCloud", "FreightHTTP", "FreightTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
