@@ -24,6 +24,7 @@ let package = Package(
         .target(name: "FreightHTTP", dependencies: ["FreightCore", "CCurl"]),
         .target(name: "FreightCloud", dependencies: ["FreightCore", "FreightHTTP", "CCrypto"]),
         .target(name: "FreightRegistry", dependencies: ["FreightCore", "FreightHTTP"]),
+        .target(name: "FreightSecrets", dependencies: ["FreightCore", "FreightHTTP", "FreightCloud"]),
         .target(name: "FreightEngine", dependencies: ["FreightCore", "FreightRegistry", "CZlib"]),
         .executableTarget(name: "freightliner", dependencies: [
             "FreightCore", "FreightHTTP", "FreightRegistry", "FreightEngine",
@@ -37,6 +38,8 @@ let package = Package(
                     dependencies: ["FreightRegistry", "FreightTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["FreightCore", "FreightTestSupport"]),
         .testTarget(name: "FreightCloudTests", dependencies: ["FreightCloud", "FreightHTTP", "FreightTestSupport"]),
+        .testTarget(name: "FreightSecretsTests",
+                    dependencies: ["FreightSecrets", "FreightCloud", "FreightHTTP", "FreightTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

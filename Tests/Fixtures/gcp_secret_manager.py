@@ -319,6 +319,7 @@ def main():
     with open(args.public_key, "rb") as handle:
         public_key = serialization.load_pem_public_key(handle.read())
     Handler.state = State(public_key, args.client_email, args.project, args.token_lifetime)
+    ThreadingHTTPServer.request_queue_size = 256  # the default backlog of 5 resets bursts of connections
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     server.serve_forever()

@@ -44,8 +44,9 @@ public struct AWSServiceError: Error, CustomStringConvertible {
         if let hash = code.lastIndex(of: "#") { code = String(code[code.index(after: hash)...]) }
         if let colon = code.firstIndex(of: ":") { code = String(code[..<colon]) }
         if code.isEmpty { code = "HTTP \(status)" }
-        self.init(service: service, operation: operation, status: status, code: code,
-                  message: message.trimmingCharacters(in: .whitespacesAndNewlines), subject: subject, accessKeyID: accessKeyID)
+        let words = message.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" })
+        self.init(service: service, operation: operation, status: status, code: code, message: words.joined(separator: " "),
+                  subject: subject, accessKeyID: accessKeyID)
     }
 
     private static func element(_ name: String, in text: String) -> String? {
