@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "FreightCore", dependencies: ["CCrypto"]),
         .target(name: "FreightHTTP", dependencies: ["FreightCore", "CCurl"]),
         .target(name: "FreightCloud", dependencies: ["FreightCore", "FreightHTTP", "CCrypto"]),
-        .target(name: "FreightRegistry", dependencies: ["FreightCore", "FreightHTTP"]),
+        .target(name: "FreightRegistry", dependencies: ["FreightCore", "FreightHTTP", "FreightCloud"]),
         .target(name: "FreightSecrets", dependencies: ["FreightCore", "FreightHTTP", "FreightCloud"]),
         .target(name: "FreightEngine", dependencies: ["FreightCore", "FreightRegistry", "CZlib"]),
         .executableTarget(name: "freightliner", dependencies: [
@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "FreightCoreTests", dependencies: ["FreightCore"]),
         .testTarget(name: "FreightHTTPTests", dependencies: ["FreightHTTP", "FreightTestSupport"]),
         .testTarget(name: "FreightRegistryTests",
-                    dependencies: ["FreightRegistry", "FreightTestSupport"]),
+                    dependencies: ["FreightRegistry", "FreightCloud", "FreightHTTP", "FreightTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["FreightCore", "FreightTestSupport"]),
         .testTarget(name: "FreightCloudTests", dependencies: ["FreightCloud", "FreightHTTP", "FreightTestSupport"]),
         .testTarget(name: "FreightSecretsTests",

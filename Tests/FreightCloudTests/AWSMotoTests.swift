@@ -11,7 +11,7 @@ import Testing
     let moto: MotoServer
     let http = HTTPClient()
 
-    init() throws { moto = try MotoServer.start() }
+    init() async throws { moto = try await MotoServer.started() }
 
     func session(_ environment: [String: String]) throws -> AWSSession {
         try AWSSession(environment: environment, http: http)

@@ -11,7 +11,7 @@ import Testing
     let google: GoogleSecretServer
     let http = HTTPClient()
 
-    init() throws { google = try GoogleSecretServer.start() }
+    init() async throws { google = try await GoogleSecretServer.started() }
 
     /// openssl checks our RS256 signature with the key's public half: independent of our code.
     @Test func rs256SignaturesVerifyWithOpenSSL() throws {
@@ -89,7 +89,7 @@ import Testing
     }
 
     @Test func aMetadataHostThatIsNotGoogleIsNamed() async throws {
-        let moto = try MotoServer.start()
+        let moto = try await MotoServer.started()
         let host = String(moto.endpoint.dropFirst("http://".count))
         let source = MetadataServerTokenSource(host: host, http: http)
         let error = await #expect(throws: GoogleAuthError.self) { try await source.fetchToken() }

@@ -11,7 +11,7 @@ import Testing
     let moto: MotoServer
     let http = HTTPClient()
 
-    init() throws { moto = try MotoServer.start() }
+    init() async throws { moto = try await MotoServer.started() }
 
     func provider(_ environment: [String: String]? = nil, endpoint: String? = nil) throws -> any SecretsProvider {
         try SecretsProviders(http: http, settings: .init(environment: environment ?? moto.environment(), endpointURL: endpoint))

@@ -12,7 +12,7 @@ import Testing
     let google: GoogleSecretServer
     let http = HTTPClient()
 
-    init() throws { google = try GoogleSecretServer.start() }
+    init() async throws { google = try await GoogleSecretServer.started() }
 
     func provider(_ environment: [String: String]? = nil) throws -> any SecretsProvider {
         try SecretsProviders(http: http, settings: .init(environment: environment ?? google.environment)).provider(for: "gcp-sm")

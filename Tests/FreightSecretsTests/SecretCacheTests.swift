@@ -12,7 +12,7 @@ import Testing
     let google: GoogleSecretServer
     let http = HTTPClient()
 
-    init() throws { google = try GoogleSecretServer.start() }
+    init() async throws { google = try await GoogleSecretServer.started() }
 
     @Test func loadsOnceRefreshesAfterTTLAndKeepsTheLastValueOnFailure() async throws {
         let now = Locked(Date())

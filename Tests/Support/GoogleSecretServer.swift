@@ -15,6 +15,12 @@ public final class GoogleSecretServer: Sendable {
     private let directory: TemporaryDirectory
     private let server: ServerProcess
 
+    /// `start` on a thread of its own, so that key generation and the wait for the port do not
+    /// hold one of the few threads that run the tests.
+    public static func started(project: String = "freightliner-test") async throws -> GoogleSecretServer {
+        try await runBlocking { try start(project: project) }
+    }
+
     public static func start(project: String = "freightliner-test") throws -> GoogleSecretServer {
         var lastError: (any Error)?
         for _ in 0..<3 {

@@ -24,6 +24,10 @@ public final class MotoServer: Sendable {
     /// The shared server, or a failure that says how to install moto.
     public static func start() throws -> MotoServer { try shared.get() }
 
+    /// `start()` on a thread of its own: the first call waits seconds for moto, which must not
+    /// hold one of the few threads that run the tests.
+    public static func started() async throws -> MotoServer { try await runBlocking { try start() } }
+
     private init() throws {
         guard (try? Shell.run(["moto_server", "--help"]).status) == 0 else {
             throw ServerProcess.StartFailure(command: "moto_server", log: "not installed: run `make deps` (pip install 'moto[server]')")

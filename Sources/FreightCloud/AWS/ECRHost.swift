@@ -3,6 +3,14 @@ public struct ECRHost: Sendable, Equatable {
     public let account: String
     public let region: String
 
+    public init(account: String, region: String) {
+        self.account = account
+        self.region = region
+    }
+
+    /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com`
+    public var registry: String { "\(account).dkr.ecr.\(region).amazonaws.com\(region.hasPrefix("cn-") ? ".cn" : "")" }
+
     /// Parses a registry (`HOST[:PORT]`); nil for anything that is not a private ECR host.
     public init?(registry: String) {
         let host = registry.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() } ?? ""

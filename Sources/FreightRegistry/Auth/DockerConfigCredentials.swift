@@ -94,6 +94,12 @@ public struct DockerConfigFile: Sendable {
            let found = try await CredentialHelper(name: store).get(serverURL: keys[0]) {
             return found
         }
+        return try inlineCredentials(for: registry, file: file)
+    }
+
+    /// Only the `auths` entries: for documents that must not choose programs to run (a secret).
+    public func inlineCredentials(for registry: String, file: String) throws -> Credentials? {
+        let keys = Self.keys(for: registry)
         let normalizedKeys = Set(keys.map(Self.normalize))
         guard let entry = auths.first(where: { keys.contains($0.key) || normalizedKeys.contains(Self.normalize($0.key)) })?.value
         else { return nil }
