@@ -3,8 +3,8 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 PYTHON ?= python3
 DEBIAN_PACKAGES := libncursesw5-dev libcurl4-openssl-dev zlib1g-dev libssl-dev pkg-config \
-                   docker-registry skopeo tmux apache2-utils openssl
-PYTHON_MODULES := moto:moto[server] cryptography:cryptography
+                   docker-registry skopeo tmux apache2-utils openssl curl
+PYTHON_MODULES := moto:moto[server] boto3:boto3 cryptography:cryptography
 BIN := .build/release/freightliner
 
 .PHONY: deps build test install demo bench clean

@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "FreightSecrets", dependencies: ["FreightCore", "FreightHTTP", "FreightCloud"]),
         .target(name: "FreightEngine", dependencies: ["FreightCore", "FreightRegistry", "CZlib"]),
         .executableTarget(name: "freightliner", dependencies: [
-            "FreightCore", "FreightHTTP", "FreightRegistry", "FreightEngine",
+            "FreightCore", "FreightHTTP", "FreightRegistry", "FreightEngine", "FreightCloud", "FreightSecrets",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -29,12 +29,12 @@ public final class SecretsProviders: Sendable {
     public let settings: Settings
     private let http: HTTPClient
     private let clock: WallClock
-    private let awsSession: AWSSession?
+    private let awsSession: (@Sendable () throws -> AWSSession)?
     private let built = Locked<[String: any SecretsProvider]>([:])
 
     /// `awsSession` shares AWS credentials with other clients (ECR); without one, a session is
     /// made from `settings` when an AWS secret is first used.
-    public init(http: HTTPClient, settings: Settings, awsSession: AWSSession? = nil, clock: WallClock = .system) {
+    public init(http: HTTPClient, settings: Settings, awsSession: (@Sendable () throws -> AWSSession)? = nil, clock: WallClock = .system) {
         self.http = http
         self.settings = settings
         self.awsSession = awsSession
@@ -46,7 +46,7 @@ public final class SecretsProviders: Sendable {
         let provider: any SecretsProvider
         switch scheme {
         case SecretReference.awsScheme:
-            let session = try awsSession ?? AWSSession(environment: settings.environment, profile: settings.awsProfile, http: http, clock: clock)
+            let session = try awsSession?() ?? AWSSession(environment: settings.environment, profile: settings.awsProfile, http: http, clock: clock)
             let api = try session.client(for: .secretsManager, region: session.region(explicit: settings.awsRegion),
                                          endpoint: settings.endpointURL)
             provider = AWSSecretsManager(api: api, recoveryWindowDays: settings.recoveryWindowDays)

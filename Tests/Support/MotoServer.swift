@@ -72,5 +72,17 @@ public final class MotoServer: Sendable {
         ]
     }
 
+    /// Whether moto has an ECR repository of that name, asked with boto3 (botocore's own signer,
+    /// independent of the code under test).
+    public func ecrRepositoryExists(_ name: String) throws -> Bool {
+        let script = """
+            import sys, boto3
+            ecr = boto3.client("ecr", endpoint_url=sys.argv[1])
+            names = [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]
+            print("yes" if sys.argv[2] in names else "no")
+            """
+        return try Shell.check(["python3", "-c", script, endpoint, name], environment: environment()).stdout == "yes\n"
+    }
+
     public var log: String { (try? String(contentsOfFile: server.logPath, encoding: .utf8)) ?? "" }
 }

@@ -36,8 +36,7 @@ struct ListCommand: AsyncParsableCommand {
     }
 
     private func list() async throws {
-        let connections = Connections(insecure: connection.insecureRegistries, retry: connection.retryPolicy,
-                                      source: try connection.credentials(.source), destination: nil)
+        let connections = try connection.wire().connections
         if reference.hasPrefix("oci:") {
             let (repository, _) = try connections.repository(for: try ImageLocation(parsing: reference), role: .source)
             try await listTags(of: repository)

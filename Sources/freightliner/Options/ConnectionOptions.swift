@@ -10,6 +10,18 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .customLong("dest-creds"), help: ArgumentHelp("USER:PASS for the destination registry.", valueName: "USER:PASS"))
     var destinationCredentials: String?
 
+    @Option(name: .customLong("src-creds-secret"),
+            help: ArgumentHelp("Source registry credentials from a secret holding {\"username\",\"password\"} or {\"auths\":{…}}.",
+                               valueName: "aws-sm://NAME[#FIELD] | gcp-sm://projects/P/secrets/NAME[#FIELD]"))
+    var sourceCredentialsSecret: String?
+
+    @Option(name: .customLong("dest-creds-secret"),
+            help: ArgumentHelp("Destination registry credentials from a secret (as --src-creds-secret).", valueName: "REF"))
+    var destinationCredentialsSecret: String?
+
+    @Flag(name: .customLong("no-create-repos"), help: "Do not create missing destination repositories on ECR.")
+    var noCreateRepositories = false
+
     @Option(name: .customLong("insecure-registry"),
             help: ArgumentHelp("Allow plain HTTP and skip TLS verification for HOST[:PORT] (repeatable). Loopback hosts always may.",
                                valueName: "HOST[:PORT]"))
