@@ -49,7 +49,15 @@ public actor SecretCache {
     private func entry(_ reference: SecretReference) async throws -> Entry {
         let now = clock.now()
         if let entry = entries[reference], now < entry.expires { return entry }
-        if let running = fetches[reference] { return try await running.value }
+        if let running = fetches[reference] {
+            do {
+                return try await running.value
+            } catch {
+                // The caller that started the fetch reports the failure and keeps the old value.
+                guard let kept = entries[reference] else { throw error }
+                return kept
+            }
+        }
         let previous = entries[reference]
         let providers = self.providers, ttl = self.ttl, clock = self.clock
         let task = Task { () throws -> Entry in

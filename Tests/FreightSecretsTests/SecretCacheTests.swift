@@ -80,3 +80,24 @@ import Testing
         #expect(try google.stats()["accesses"] == 1)
     }
 }
+
+extension SecretCacheTests {
+    /// Callers arriving while a refresh is in flight share it, and when it fails they all get
+    /// the kept value, not some the value and some the error.
+    @Test func concurrentCallersDuringAFailedRefreshAllGetTheKeptValue() async throws {
+        let now = Locked(Date())
+        let providers = SecretsProviders(http: http, settings: .init(environment: google.environment))
+        let cache = SecretCache(providers: providers, ttl: 60, clock: WallClock { now.value })
+        let reference = try SecretReference(parsing: "gcp-sm://projects/\(google.project)/secrets/shared")
+        _ = try await providers.provider(for: "gcp-sm").put(reference, value: Secret("kept"))
+        #expect(try await cache.value(reference).value.revealed == "kept")
+        _ = try await providers.provider(for: "gcp-sm").delete(reference, force: true)
+        now.withLock { $0 = $0.addingTimeInterval(61) }
+        let values = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<6 { group.addTask { try await cache.value(reference).value.revealed } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(values == Array(repeating: "kept", count: 6))
+        #expect(try google.stats()["accesses"] == 2)
+    }
+}
