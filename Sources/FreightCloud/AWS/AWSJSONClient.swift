@@ -28,7 +28,9 @@ public struct AWSJSONClient: Sendable {
     /// Sends `operation` with `input`; `subject` names what it concerns in error messages.
     public func call<Input: Encodable, Output: Decodable>(_ operation: String, _ input: Input, as output: Output.Type,
                                                           subject: String? = nil) async throws -> Output {
-        let body = Array(try JSONEncoder().encode(input))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        let body = Array(try encoder.encode(input))
         let bytes = try await send(operation, body: body, subject: subject)
         do {
             return try JSONDecoder().decode(Output.self, from: Data(bytes.isEmpty ? Array("{}".utf8) : bytes))

@@ -59,10 +59,6 @@ public struct AWSServiceError: Error, CustomStringConvertible {
     }
 
     public var isNotFound: Bool { code == "ResourceNotFoundException" || code == "RepositoryNotFoundException" }
-    public var isAuthFailure: Bool {
-        ["SignatureDoesNotMatch", "InvalidSignatureException", "InvalidClientTokenId", "UnrecognizedClientException",
-         "ExpiredToken", "ExpiredTokenException", "IncompleteSignature"].contains(code)
-    }
     /// Worth another try: throttling and server-side failures.
     public var isTransient: Bool {
         status >= 500 || ["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",

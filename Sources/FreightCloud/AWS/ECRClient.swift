@@ -16,7 +16,6 @@ public struct ECRClient: Sendable {
         public let username: String
         public let password: Secret
         public let expiresAt: Date
-        public let proxyEndpoint: String?
     }
 
     public func authorizationToken(account: String) async throws -> AuthorizationToken {
@@ -25,7 +24,6 @@ public struct ECRClient: Sendable {
             struct Data: Decodable {
                 var authorizationToken: String?
                 var expiresAt: Double?
-                var proxyEndpoint: String?
             }
             var authorizationData: [Data]?
         }
@@ -39,7 +37,7 @@ public struct ECRClient: Sendable {
                                   message: "the answer holds no base64 USER:PASSWORD authorization token", subject: subject)
         }
         return AuthorizationToken(username: String(decoded[..<colon]), password: Secret(String(decoded[decoded.index(after: colon)...])),
-                                  expiresAt: Date(timeIntervalSince1970: data.expiresAt ?? 0), proxyEndpoint: data.proxyEndpoint)
+                                  expiresAt: Date(timeIntervalSince1970: data.expiresAt ?? 0))
     }
 
     /// Creates `repository` in `account`'s registry; false when it already existed.

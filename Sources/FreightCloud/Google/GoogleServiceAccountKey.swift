@@ -7,7 +7,6 @@ public struct GoogleServiceAccountKey: Sendable {
     public let privateKeyID: String?
     public let privateKey: Secret
     public let tokenURI: String
-    public let projectID: String?
     /// The file it was read from, for messages.
     public let path: String
 
@@ -30,7 +29,6 @@ public struct GoogleServiceAccountKey: Sendable {
             var private_key_id: String?
             var private_key: String?
             var token_uri: String?
-            var project_id: String?
         }
         guard let raw = try? JSONDecoder().decode(Raw.self, from: Data(bytes)) else {
             throw GoogleAuthError("\(path) is not a JSON Google credentials file")
@@ -47,6 +45,6 @@ public struct GoogleServiceAccountKey: Sendable {
         let tokenURI = raw.token_uri.flatMap { $0.isEmpty ? nil : $0 } ?? defaultTokenURI
         guard URLParts(tokenURI) != nil else { throw GoogleAuthError("\(path): token_uri \"\(tokenURI)\" is not an http(s) URL") }
         return GoogleServiceAccountKey(clientEmail: email, privateKeyID: raw.private_key_id, privateKey: Secret(key),
-                                       tokenURI: tokenURI, projectID: raw.project_id, path: path)
+                                       tokenURI: tokenURI, path: path)
     }
 }

@@ -7,8 +7,6 @@ public actor ExpiringCache<Value: Sendable> {
     public struct Entry: Sendable {
         public let value: Value
         public let expires: Date
-        /// True when this entry replaced an earlier one (a refresh), false for the first load.
-        public let isRefresh: Bool
     }
 
     private var entries: [String: Entry] = [:]
@@ -27,10 +25,9 @@ public actor ExpiringCache<Value: Sendable> {
                       fetch: @escaping @Sendable () async throws -> (Value, expires: Date)) async throws -> Entry {
         if let entry = entries[key], clock.now() < entry.expires.addingTimeInterval(-refreshMargin) { return entry }
         if let running = fetches[key] { return try await running.value }
-        let isRefresh = entries[key] != nil
         let task = Task { () throws -> Entry in
             let (value, expires) = try await fetch()
-            return Entry(value: value, expires: expires, isRefresh: isRefresh)
+            return Entry(value: value, expires: expires)
         }
         fetches[key] = task
         defer { fetches[key] = nil }

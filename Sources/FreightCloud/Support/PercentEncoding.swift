@@ -31,8 +31,8 @@ public enum PercentEncoding {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Decodes `%XX` escapes (and `+` as a space when `plusIsSpace`); malformed escapes stay literal.
-    public static func decode(_ text: Substring, plusIsSpace: Bool = false) -> [UInt8] {
+    /// Decodes `%XX` escapes; malformed escapes stay literal.
+    public static func decode(_ text: Substring) -> [UInt8] {
         let bytes = Array(text.utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
@@ -44,7 +44,7 @@ public enum PercentEncoding {
                 out.append(high << 4 | low)
                 index += 3
             } else {
-                out.append(plusIsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+                out.append(byte)
                 index += 1
             }
         }
