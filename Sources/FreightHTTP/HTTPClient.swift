@@ -60,7 +60,7 @@ public final class HTTPClient: Sendable {
         let elapsed = (ContinuousClock.now - start).components
         let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
         let line = "http: \(request.method.rawValue) \(HTTPTransportError.redact(request.url)) -> \(result) (\(milliseconds) ms)\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        try? FileHandle.standardError.write(contentsOf: Data(line.utf8))
     }
 }
 

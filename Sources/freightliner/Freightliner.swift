@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import FreightCore
 
 @main
@@ -14,4 +15,10 @@ struct Freightliner: AsyncParsableCommand {
         version: FreightVersion.current,
         subcommands: [CopyCommand.self, SyncCommand.self, ResumeCommand.self, CheckpointsCommand.self, ListCommand.self]
     )
+
+    static func main() async {
+        // A closed pipe (a credential helper that exited, `| head`) must be an error, not death.
+        signal(SIGPIPE, SIG_IGN)
+        await main(nil)
+    }
 }

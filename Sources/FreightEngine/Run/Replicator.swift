@@ -120,9 +120,11 @@ public final class Replicator: Sendable {
         knowledge.learn(from: ledger.current)
         let compressionCache = CompressionCache(rewrites: knowledge.rewrites, manifests: knowledge.manifests)
         var movers: [String: BlobMover] = [:]
+        var caches: [String: DestinationCache] = [:]
         for job in repositories where movers[job.destination.storeIdentity] == nil {
             movers[job.destination.storeIdentity] = BlobMover(locations: BlobLocations(), uploadLane: uploadLane,
                                                               retry: options.retry, events: events, dryRun: options.dryRun)
+            caches[job.destination.storeIdentity] = DestinationCache()
         }
         let remaining = Locked(repositories.indices.map { ledger.pendingTags(in: $0).count })
         let anyFailed = Locked(Array(repeating: false, count: repositories.count))
@@ -136,7 +138,7 @@ public final class Replicator: Sendable {
                 let compressor = options.compression.isEnabled && !options.dryRun
                     ? LayerCompressor(settings: options.compression, cache: compressionCache, mover: mover) : nil
                 let copier = ImageCopier(source: job.source, destination: job.destination, repositoryName: job.name,
-                                         mover: mover, compressor: compressor, events: events,
+                                         mover: mover, cache: caches[job.destination.storeIdentity]!, compressor: compressor, events: events,
                                          force: options.force, dryRun: options.dryRun)
                 var started = false
                 for tagIndex in pending {

@@ -22,6 +22,8 @@ struct ImageCopier: Sendable {
     /// The name events use for this repository.
     let repositoryName: String
     let mover: BlobMover
+    /// The destination's tags and manifests as far as this run knows them.
+    let cache: DestinationCache
     /// Set when layers are to be recompressed (never in a dry run: that would write).
     let compressor: LayerCompressor?
     let events: EventBus
@@ -47,7 +49,9 @@ struct ImageCopier: Sendable {
                                 operation: "\(source.displayName):\(job.source)")
         }
         record.withLock { $0.sourceDigest = sourceDescriptor.digest }
-        if !force, let existing = try await destination.manifestDescriptor(job.destination ?? sourceDescriptor.digest.description) {
+        let destinationReference = job.destination ?? sourceDescriptor.digest.description
+        let mayExist = job.destination == nil ? true : await cache.mayHave(destinationReference, in: destination)
+        if !force, mayExist, let existing = try await destination.manifestDescriptor(destinationReference) {
             var expected = sourceDescriptor.digest
             if let compressor, let rewritten = await compressor.cache.rewrittenManifest(sourceDescriptor.digest, settings: compressor.settings) {
                 expected = rewritten
@@ -108,10 +112,13 @@ struct ImageCopier: Sendable {
         }
         let top = try Self.rewrite(root, layers: layers, children: rewritten)
         if !dryRun {
-            for child in children {
+            for child in children where !(await cache.hasManifest(child.digest, in: destination.path)) {
                 try await destination.putManifest(child, tag: nil)
+                await cache.storedManifest(child.digest, in: destination.path)
             }
             try await destination.putManifest(top, tag: job.destination)
+            await cache.storedManifest(top.digest, in: destination.path)
+            if let tag = job.destination { await cache.pushed(tag, in: destination.path) }
         }
         if let compressor {
             await compressor.cache.recordManifest(root.digest, settings: compressor.settings, destination: top.digest)

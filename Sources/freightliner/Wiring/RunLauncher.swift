@@ -73,7 +73,7 @@ enum RunLauncher {
         }
         guard record.isResumable else {
             let progress = record.progress
-            FileHandle.standardError.write(Data("freightliner: run \(record.runID) is already complete (\(progress.done)/\(progress.total) tags); nothing to resume\n".utf8))
+            Console.error("freightliner: run \(record.runID) is already complete (\(progress.done)/\(progress.total) tags); nothing to resume\n")
             return nil
         }
         if settings.sourceCredentialsFromFlag, connection.sourceCredentials == nil {
