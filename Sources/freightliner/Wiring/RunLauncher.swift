@@ -44,15 +44,8 @@ enum RunLauncher {
             }
             writer = try CheckpointWriter(store: store, runID: record.runID)
         }
-        let ledger = RunLedger(record: record, writer: writer)
-        let options = ReplicationOptions(jobs: settings.jobs, force: settings.force, dryRun: dryRun, retry: retry,
-                                         compression: settings.compression,
-                                         compressionKnowledge: settings.compression.isEnabled ? CompressionKnowledge(store: store) : .init())
-        let replicator = Replicator(options: options, events: events, http: connections.http)
-        let info = RunInfo(runID: record.runID, source: settings.source.description, destination: settings.destination.description,
-                           startedAt: Date(), resumed: false, dryRun: dryRun, checkpointPath: ledger.checkpointPath)
-        return PreparedRun(ledger: ledger, writer: writer, jobs: repositoryJobs(for: record, settings: settings, connections: connections),
-                           replicator: replicator, info: info)
+        return prepare(record: record, settings: settings, connections: connections, store: store, writer: writer,
+                       dryRun: dryRun, resumed: false, retry: retry, events: events)
     }
 
     /// Continues a saved run: `runID`, or the newest resumable one. Returns nil (after saying so)
@@ -91,13 +84,20 @@ enum RunLauncher {
                                       retry: connection.retryPolicy, source: try connection.credentials(.source),
                                       destination: try connection.credentials(.destination))
         let writer = try CheckpointWriter(store: store, runID: record.runID)
+        return prepare(record: record, settings: settings, connections: connections, store: store, writer: writer,
+                       dryRun: false, resumed: true, retry: connection.retryPolicy, events: events)
+    }
+
+    private static func prepare(record: RunRecord, settings: RunSettings, connections: Connections, store: CheckpointStore,
+                                writer: CheckpointWriter?, dryRun: Bool, resumed: Bool, retry: RetryPolicy,
+                                events: EventBus) -> PreparedRun {
         let ledger = RunLedger(record: record, writer: writer)
-        let options = ReplicationOptions(jobs: settings.jobs, force: settings.force, retry: connection.retryPolicy,
+        let options = ReplicationOptions(jobs: settings.jobs, force: settings.force, dryRun: dryRun, retry: retry,
                                          compression: settings.compression,
                                          compressionKnowledge: settings.compression.isEnabled ? CompressionKnowledge(store: store) : .init())
         let replicator = Replicator(options: options, events: events, http: connections.http)
         let info = RunInfo(runID: record.runID, source: settings.source.description, destination: settings.destination.description,
-                           startedAt: Date(), resumed: true, dryRun: false, checkpointPath: ledger.checkpointPath)
+                           startedAt: Date(), resumed: resumed, dryRun: dryRun, checkpointPath: ledger.checkpointPath)
         return PreparedRun(ledger: ledger, writer: writer, jobs: repositoryJobs(for: record, settings: settings, connections: connections),
                            replicator: replicator, info: info)
     }
