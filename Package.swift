@@ -34,6 +34,7 @@ let package = Package(
         .testTarget(name: "FreightHTTPTests", dependencies: ["FreightHTTP", "FreightTestSupport"]),
         .testTarget(name: "FreightRegistryTests",
                     dependencies: ["FreightRegistry", "FreightTestSupport"]),
+        .testTarget(name: "FreightEngineTests", dependencies: ["FreightEngine", "FreightTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["FreightCore", "FreightTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -157,7 +157,7 @@ public final class Replicator: Sendable {
                         started = true
                         events.emit(.repositoryStarted(repository: job.name))
                     }
-                    let tagJob = ledger.current.repositories[index].tags[tagIndex].job
+                    let tagJob = ledger.job(repository: index, tag: tagIndex)
                     group.addTask {
                         defer { tagLane.release() }
                         events.emit(.tagStarted(repository: job.name, tag: tagJob.label))
@@ -181,16 +181,11 @@ public final class Replicator: Sendable {
                             return counts[index]
                         }
                         if left == 0 {
+                            // Every tag of it is in the journal already: the checkpoint holds the
+                            // repository's completion without a snapshot of the whole run.
                             let status: RepositoryStatus = anyFailed.value[index] ? .failed : .completed
                             events.emit(.repositoryFinished(repository: job.name, status: status))
-                            if !options.dryRun {
-                                do {
-                                    try await ledger.repositoryFinished()
-                                    if let path = ledger.checkpointPath { events.emit(.checkpointSaved(path: path, at: Date())) }
-                                } catch {
-                                    control.stop(reason: "the checkpoint cannot be written: \(error)")
-                                }
-                            }
+                            if let path = ledger.checkpointPath { events.emit(.checkpointSaved(path: path, at: Date())) }
                         }
                     }
                 }
