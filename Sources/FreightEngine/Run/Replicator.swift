@@ -108,7 +108,8 @@ public final class Replicator: Sendable {
         if let checkpointError {
             events.emit(.warning("the checkpoint could not be saved, so the run stopped: \(checkpointError)"))
         }
-        let summary = ledger.summary(status: status, requests: http?.requestCounts.snapshot ?? [:])
+        let summary = ledger.summary(status: status, requests: http?.requestCounts.snapshot ?? [:],
+                                     connections: http?.requestCounts.connections ?? 0)
         events.emit(.runFinished(summary))
         return summary
     }

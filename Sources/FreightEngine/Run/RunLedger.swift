@@ -101,7 +101,7 @@ public final class RunLedger: Sendable {
     }
 
     /// The run's summary: whole-run counts from every tag's record, `session` from this one.
-    public func summary(status: RunSummary.Status, requests: [String: Int] = [:]) -> RunSummary {
+    public func summary(status: RunSummary.Status, requests: [String: Int] = [:], connections: Int = 0) -> RunSummary {
         let record = self.record.value
         var summary = RunSummary(runID: record.runID, status: status)
         summary.repositories.total = record.repositories.count
@@ -135,6 +135,7 @@ public final class RunLedger: Sendable {
         summary.session.durationSeconds = elapsed
         summary.durationSeconds = record.previousDuration + elapsed
         summary.requests = requests
+        summary.connections = connections
         return summary
     }
 }
