@@ -36,6 +36,7 @@ let package = Package(
         .testTarget(name: "FreightHTTPTests", dependencies: ["FreightHTTP", "FreightTestSupport"]),
         .testTarget(name: "FreightRegistryTests",
                     dependencies: ["FreightRegistry", "FreightCloud", "FreightHTTP", "FreightTestSupport"]),
+        .testTarget(name: "FreightEngineTests", dependencies: ["FreightEngine", "FreightTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["FreightCore", "FreightTestSupport"]),
         .testTarget(name: "FreightCloudTests", dependencies: ["FreightCloud", "FreightHTTP", "FreightTestSupport"]),
         .testTarget(name: "FreightSecretsTests",

@@ -13,6 +13,7 @@ final class CurlTransfer: @unchecked Sendable {
     let easy: UnsafeMutableRawPointer
     let response = ByteChannel(capacity: 1 << 20)
     let cancelled = Atomic<Bool>(false)
+    private let counts: RequestCounts
     var headContinuation: CheckedContinuation<HTTPResponseHead, any Error>?
 
     private var headerList: UnsafeMutablePointer<curl_slist>?
@@ -24,12 +25,13 @@ final class CurlTransfer: @unchecked Sendable {
     private var bodyOffset = 0
     private var finished = false
 
-    init(request: HTTPRequest, configuration: HTTPClient.Configuration) throws {
+    init(request: HTTPRequest, configuration: HTTPClient.Configuration, counts: RequestCounts) throws {
         guard let easy = curl_easy_init() else {
             throw HTTPTransportError(message: "libcurl could not create a handle", url: request.url)
         }
         self.easy = easy
         self.request = request
+        self.counts = counts
         errorBuffer = .allocate(capacity: Int(fl_curl_error_size()))
         errorBuffer.initialize(to: 0)
         configure(configuration)
@@ -177,6 +179,9 @@ final class CurlTransfer: @unchecked Sendable {
     func complete(_ code: CURLcode?) {
         guard !finished else { return }
         finished = true
+        var connects = 0
+        fl_easy_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &connects)
+        counts.connectionsOpened(connects)
         let error: (any Error)?
         switch code {
         case nil:

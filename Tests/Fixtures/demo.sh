@@ -40,8 +40,16 @@ echo "demo: registries on 127.0.0.1:$source_port (source) and 127.0.0.1:$target_
 start_registry source "$source_port"
 start_registry target "$target_port"
 python3 "$here/corpus.py" --registry "127.0.0.1:$source_port" --profile demo --workdir "$work/corpus"
+echo
+echo "source tree:"
 "$bin" ls "127.0.0.1:$source_port"
 echo
-"$bin" copy --all-tags "127.0.0.1:$source_port/team/web" "127.0.0.1:$target_port/team/web"
+# On a terminal this is the live dashboard; piped, plain progress lines.
+"$bin" sync "127.0.0.1:$source_port" "127.0.0.1:$target_port/mirror" --checkpoint-dir "$work/runs" --ui "${DEMO_UI:-auto}" || status=$?
 echo
-"$bin" ls "127.0.0.1:$target_port/team/web"
+echo "destination:"
+"$bin" ls "127.0.0.1:$target_port/mirror"
+"$bin" ls "127.0.0.1:$target_port/mirror/team/web"
+echo
+"$bin" checkpoints list --checkpoint-dir "$work/runs"
+exit "${status:-0}"

@@ -5,7 +5,7 @@ skopeo's OCI-layout transport only finds OCI media types in index.json, so Docke
 images and manifest lists are pushed with this instead. It keeps every digest: blobs and
 manifests are uploaded byte for byte (children before their index).
 
-    push_layout.py LAYOUT TAG HOST/REPOSITORY[:TAG] [--user U --password P]
+    push_layout.py LAYOUT TAG HOST/REPOSITORY[:TAG] [--also-tag T ...] [--user U --password P]
 """
 import argparse
 import base64
@@ -78,7 +78,7 @@ def push_manifest(registry, repository, layout, descriptor, reference):
                      headers={"Content-Type": media_type})
 
 
-def push(layout, tag, target, user=None, password=None):
+def push(layout, tag, target, user=None, password=None, also=()):
     host, _, rest = target.partition("/")
     repository, _, target_tag = rest.partition(":")
     with open(os.path.join(layout, "index.json")) as f:
@@ -86,7 +86,10 @@ def push(layout, tag, target, user=None, password=None):
     matches = [d for d in index["manifests"] if d.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag]
     if not matches:
         raise SystemExit("%s has no tag %s" % (layout, tag))
-    push_manifest(Registry(host, user, password), repository, layout, matches[-1], target_tag or tag)
+    registry = Registry(host, user, password)
+    push_manifest(registry, repository, layout, matches[-1], target_tag or tag)
+    for extra in also:
+        push_manifest(registry, repository, layout, matches[-1], extra)
 
 
 def main():
@@ -96,8 +99,9 @@ def main():
     parser.add_argument("target")
     parser.add_argument("--user")
     parser.add_argument("--password")
+    parser.add_argument("--also-tag", action="append", default=[], help="push the same manifest under this tag too")
     args = parser.parse_args()
-    push(args.layout, args.tag, args.target, args.user, args.password)
+    push(args.layout, args.tag, args.target, args.user, args.password, args.also_tag)
 
 
 if __name__ == "__main__":

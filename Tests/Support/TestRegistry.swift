@@ -111,3 +111,22 @@ public final class TestRegistry: Sendable {
 
     public func reference(_ repositoryAndTag: String) -> String { "\(host)/\(repositoryAndTag)" }
 }
+
+/// `Tests/Fixtures/registry_proxy.py` in front of a real registry: it forwards everything,
+/// paginates `tags/list` (which distribution 2.8 never does), and can slow blob reads down.
+public final class RegistryProxy: Sendable {
+    public let host: String
+    private let server: ServerProcess
+    private let directory = TemporaryDirectory("proxy")
+
+    public init(upstream: TestRegistry, tagsPageSize: Int = 0, blobDelayMilliseconds: Int = 0) throws {
+        let port = ServerProcess.freePort()
+        host = "127.0.0.1:\(port)"
+        server = try ServerProcess(["python3", "\(Paths.fixtures)/registry_proxy.py", "--port", "\(port)",
+                                    "--upstream", upstream.host, "--tags-page-size", "\(tagsPageSize)",
+                                    "--delay-ms", "\(blobDelayMilliseconds)"],
+                                   port: port, logPath: directory.file("proxy.log"))
+    }
+
+    public func stop() { server.stop() }
+}

@@ -24,12 +24,18 @@ public struct ReplicationOptions: Sendable {
     public var force: Bool
     public var dryRun: Bool
     public var retry: RetryPolicy
+    public var compression: CompressionSettings
+    /// What earlier runs learned by compressing (layers, and manifests they became).
+    public var compressionKnowledge: CompressionKnowledge
 
-    public init(jobs: Int, force: Bool = false, dryRun: Bool = false, retry: RetryPolicy = RetryPolicy()) {
+    public init(jobs: Int, force: Bool = false, dryRun: Bool = false, retry: RetryPolicy = RetryPolicy(),
+                compression: CompressionSettings = .none, compressionKnowledge: CompressionKnowledge = CompressionKnowledge()) {
         self.jobs = max(1, jobs)
         self.force = force
         self.dryRun = dryRun
         self.retry = retry
+        self.compression = compression
+        self.compressionKnowledge = compressionKnowledge
     }
 
     /// A default suited to registries: I/O bound, so more than the core count.
@@ -43,7 +49,8 @@ public final class Replicator: Sendable {
     public let control: RunControl
     let options: ReplicationOptions
     private let http: HTTPClient?
-    private let work = Locked<Task<Void, Never>?>(nil)
+    /// The scheduling task, once started, and whether it is to be abandoned.
+    private let work = Locked<(task: Task<Void, Never>?, abandoned: Bool)>((nil, false))
 
     public init(options: ReplicationOptions, events: EventBus, control: RunControl = RunControl(), http: HTTPClient? = nil) {
         self.options = options
@@ -56,7 +63,11 @@ public final class Replicator: Sendable {
     /// tags stay pending for a resume.
     public func abandon() {
         control.stop(reason: "abandoned")
-        work.value?.cancel()
+        let task = work.withLock { work -> Task<Void, Never>? in
+            work.abandoned = true
+            return work.task
+        }
+        task?.cancel()
     }
 
     /// Runs the ledger's pending tags; `repositories[i]` is the ledger's repository `i`.
@@ -77,8 +88,7 @@ public final class Replicator: Sendable {
         }
         if checkpointError == nil {
             let task = Task { await self.schedule(repositories, ledger: ledger) }
-            work.withLock { $0 = task }
-            if control.stopReason == "abandoned" { task.cancel() }
+            if work.withLock({ work -> Bool in work.task = task; return work.abandoned }) { task.cancel() }
             await task.value
         }
 
@@ -90,6 +100,7 @@ public final class Replicator: Sendable {
         if !options.dryRun {
             do {
                 try await ledger.end(state)
+                if let path = ledger.checkpointPath { events.emit(.checkpointSaved(path: path, at: Date())) }
             } catch {
                 checkpointError = checkpointError ?? error
             }
@@ -97,7 +108,8 @@ public final class Replicator: Sendable {
         if let checkpointError {
             events.emit(.warning("the checkpoint could not be saved, so the run stopped: \(checkpointError)"))
         }
-        let summary = ledger.summary(status: status, requests: http?.requestCounts.snapshot ?? [:])
+        let summary = ledger.summary(status: status, requests: http?.requestCounts.snapshot ?? [:],
+                                     connections: http?.requestCounts.connections ?? 0)
         events.emit(.runFinished(summary))
         return summary
     }
@@ -105,10 +117,15 @@ public final class Replicator: Sendable {
     private func schedule(_ repositories: [RepositoryJob], ledger: RunLedger) async {
         let tagLane = AsyncSemaphore(permits: max(2, options.jobs * 2))
         let uploadLane = AsyncSemaphore(permits: options.jobs)
+        var knowledge = options.compressionKnowledge
+        knowledge.learn(from: ledger.current)
+        let compressionCache = CompressionCache(rewrites: knowledge.rewrites, manifests: knowledge.manifests)
         var movers: [String: BlobMover] = [:]
+        var caches: [String: DestinationCache] = [:]
         for job in repositories where movers[job.destination.storeIdentity] == nil {
             movers[job.destination.storeIdentity] = BlobMover(locations: BlobLocations(), uploadLane: uploadLane,
                                                               retry: options.retry, events: events, dryRun: options.dryRun)
+            caches[job.destination.storeIdentity] = DestinationCache()
         }
         let remaining = Locked(repositories.indices.map { ledger.pendingTags(in: $0).count })
         let anyFailed = Locked(Array(repeating: false, count: repositories.count))
@@ -118,8 +135,11 @@ public final class Replicator: Sendable {
             scheduling: for (index, job) in repositories.enumerated() {
                 let pending = ledger.pendingTags(in: index)
                 guard !pending.isEmpty else { continue }
+                let mover = movers[job.destination.storeIdentity]!
+                let compressor = options.compression.isEnabled && !options.dryRun
+                    ? LayerCompressor(settings: options.compression, cache: compressionCache, mover: mover) : nil
                 let copier = ImageCopier(source: job.source, destination: job.destination, repositoryName: job.name,
-                                         mover: movers[job.destination.storeIdentity]!, events: events,
+                                         mover: mover, cache: caches[job.destination.storeIdentity]!, compressor: compressor, events: events,
                                          force: options.force, dryRun: options.dryRun)
                 var started = false
                 for tagIndex in pending {
@@ -138,14 +158,16 @@ public final class Replicator: Sendable {
                         started = true
                         events.emit(.repositoryStarted(repository: job.name))
                     }
-                    let tagJob = ledger.current.repositories[index].tags[tagIndex].job
+                    let tagJob = ledger.job(repository: index, tag: tagIndex)
                     group.addTask {
                         defer { tagLane.release() }
                         events.emit(.tagStarted(repository: job.name, tag: tagJob.label))
-                        let (outcome, stats) = await copier.copy(tagJob)
+                        let result = await copier.copy(tagJob)
+                        let outcome = result.outcome, stats = result.stats
                         let interrupted = Task.isCancelled && outcome.isFailure
                         do {
-                            try await ledger.finish(repository: index, tag: tagIndex, outcome: interrupted ? nil : outcome, stats: stats)
+                            try await ledger.finish(repository: index, tag: tagIndex, outcome: interrupted ? nil : outcome, stats: stats,
+                                                    sourceDigest: result.sourceDigest, rewrites: result.rewrites)
                         } catch {
                             if control.stop(reason: "the checkpoint cannot be written: \(error)") {
                                 events.emit(.stopping(reason: "the checkpoint cannot be written: \(error)"))
@@ -160,15 +182,11 @@ public final class Replicator: Sendable {
                             return counts[index]
                         }
                         if left == 0 {
+                            // Every tag of it is in the journal already: the checkpoint holds the
+                            // repository's completion without a snapshot of the whole run.
                             let status: RepositoryStatus = anyFailed.value[index] ? .failed : .completed
                             events.emit(.repositoryFinished(repository: job.name, status: status))
-                            if !options.dryRun {
-                                do {
-                                    try await ledger.repositoryFinished()
-                                } catch {
-                                    control.stop(reason: "the checkpoint cannot be written: \(error)")
-                                }
-                            }
+                            if let path = ledger.checkpointPath { events.emit(.checkpointSaved(path: path, at: Date())) }
                         }
                     }
                 }

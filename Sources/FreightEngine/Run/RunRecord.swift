@@ -76,10 +76,15 @@ public struct TagRecord: Sendable, Codable, Equatable {
 
     public var job: TagJob
     public var state: State
+    /// The manifest digest at the destination (after any recompression).
     public var digest: Digest?
+    /// The manifest digest at the source, when it was reached.
+    public var sourceDigest: Digest?
     public var error: String?
     /// Cumulative over every attempt.
     public var stats: TagStats
+    /// Layers this tag recompressed, so later sessions and runs need not compress them again.
+    public var rewrites: [LayerRewrite]?
 
     public init(job: TagJob) {
         self.job = job

@@ -11,9 +11,25 @@ struct BlobMover: Sendable {
     let events: EventBus
     let dryRun: Bool
 
-    /// Makes `blob` present in `destination`; returns how, with the bytes uploaded.
+    /// Makes `blob` present in `destination`, streamed from `source` if it must be uploaded.
     func move(_ blob: Descriptor, from source: any ImageRepository, to destination: any ImageRepository,
               progress: @escaping @Sendable (Int64) -> Void) async throws -> BlobTransferKind {
+        try await place(blob, in: destination, sameStoreSource: source) {
+            if dryRun {
+                progress(blob.size)
+                return
+            }
+            try await uploadLane.withPermit {
+                try await upload(blob, from: source, to: destination, progress: progress)
+            }
+        }
+    }
+
+    /// Makes `blob` present in `destination`: nothing if it is there, a mount if a sibling
+    /// repository (or `sameStoreSource`) holds it, else `upload` (which takes its own permit
+    /// of the upload lane). One blob is placed at most once at a time per destination store.
+    func place(_ blob: Descriptor, in destination: any ImageRepository, sameStoreSource: (any ImageRepository)? = nil,
+               upload: @Sendable () async throws -> Void) async throws -> BlobTransferKind {
         while true {
             switch await locations.claim(blob.digest, for: destination.path) {
             case .present:
@@ -23,7 +39,8 @@ struct BlobMover: Sendable {
                 continue
             case .claimed(let holder):
                 do {
-                    let kind = try await place(blob, from: source, to: destination, knownHolder: holder, progress: progress)
+                    let kind = try await decide(blob, in: destination, knownHolder: holder, sameStoreSource: sameStoreSource,
+                                                upload: upload)
                     await locations.finish(blob.digest, for: destination.path, success: true)
                     return kind
                 } catch {
@@ -34,8 +51,8 @@ struct BlobMover: Sendable {
         }
     }
 
-    private func place(_ blob: Descriptor, from source: any ImageRepository, to destination: any ImageRepository,
-                       knownHolder: String?, progress: @escaping @Sendable (Int64) -> Void) async throws -> BlobTransferKind {
+    private func decide(_ blob: Descriptor, in destination: any ImageRepository, knownHolder: String?,
+                        sameStoreSource: (any ImageRepository)?, upload: @Sendable () async throws -> Void) async throws -> BlobTransferKind {
         // A sibling known to hold it: one mount request, no HEAD needed (a mount of a blob the
         // repository already has succeeds too).
         if let holder = knownHolder, holder != destination.path {
@@ -43,17 +60,11 @@ struct BlobMover: Sendable {
             if try await destination.mountBlob(blob.digest, from: holder) { return .mounted }
         }
         if try await destination.blobSize(blob.digest) != nil { return .skipped }
-        if source.storeIdentity == destination.storeIdentity, source.path != destination.path {
+        if let source = sameStoreSource, source.storeIdentity == destination.storeIdentity, source.path != destination.path {
             if dryRun { return .mounted }
             if try await destination.mountBlob(blob.digest, from: source.path) { return .mounted }
         }
-        if dryRun {
-            progress(blob.size)
-            return .uploaded
-        }
-        try await uploadLane.withPermit {
-            try await upload(blob, from: source, to: destination, progress: progress)
-        }
+        try await upload()
         return .uploaded
     }
 

@@ -7,62 +7,154 @@ import Synchronization
 /// preserving every digest: blobs the destination lacks are moved, then manifests are pushed
 /// children first and the tag last, so a tag never points at something incomplete.
 struct ImageCopier: Sendable {
+    /// What copying a tag did and learned.
+    struct Outcome: Sendable {
+        var outcome: TagOutcome
+        var stats: TagStats
+        /// The source manifest's digest, when it was reached.
+        var sourceDigest: Digest?
+        /// Layer rewrites this copy learned, for the checkpoint.
+        var rewrites: [LayerRewrite] = []
+    }
+
     let source: any ImageRepository
     let destination: any ImageRepository
     /// The name events use for this repository.
     let repositoryName: String
     let mover: BlobMover
+    /// The destination's tags and manifests as far as this run knows them.
+    let cache: DestinationCache
+    /// Set when layers are to be recompressed (never in a dry run: that would write).
+    let compressor: LayerCompressor?
     let events: EventBus
     let force: Bool
     let dryRun: Bool
 
     /// Copies `job`; never throws: a failure is an outcome, and the run goes on.
-    func copy(_ job: TagJob) async -> (TagOutcome, TagStats) {
-        let stats = Locked(TagStats())
+    func copy(_ job: TagJob) async -> Outcome {
+        let progress = Locked(Outcome(outcome: .failed(reason: "not started"), stats: TagStats()))
         do {
-            let outcome = try await copyThrowing(job, stats: stats)
-            return (outcome, stats.value)
+            let outcome = try await copyThrowing(job, into: progress)
+            return progress.withLock { $0.outcome = outcome; return $0 }
         } catch is CancellationError {
-            return (.failed(reason: "cancelled"), stats.value)
+            return progress.withLock { $0.outcome = .failed(reason: "cancelled"); return $0 }
         } catch {
-            return (.failed(reason: "\(error)"), stats.value)
+            return progress.withLock { $0.outcome = .failed(reason: "\(error)"); return $0 }
         }
     }
 
-    private func copyThrowing(_ job: TagJob, stats: Locked<TagStats>) async throws -> TagOutcome {
+    private func copyThrowing(_ job: TagJob, into record: Locked<Outcome>) async throws -> TagOutcome {
         guard let sourceDescriptor = try await source.manifestDescriptor(job.source) else {
             throw RegistryError(status: 404, code: "MANIFEST_UNKNOWN", message: "not found at the source",
                                 operation: "\(source.displayName):\(job.source)")
         }
-        if !force, let existing = try await destination.manifestDescriptor(job.destination ?? sourceDescriptor.digest.description),
-           existing.digest == sourceDescriptor.digest {
-            return .skipped(digest: existing.digest)
+        record.withLock { $0.sourceDigest = sourceDescriptor.digest }
+        let destinationReference = job.destination ?? sourceDescriptor.digest.description
+        let mayExist = job.destination == nil ? true : await cache.mayHave(destinationReference, in: destination)
+        if !force, mayExist, let existing = try await destination.manifestDescriptor(destinationReference) {
+            var expected = sourceDescriptor.digest
+            if let compressor, let rewritten = await compressor.cache.rewrittenManifest(sourceDescriptor.digest, settings: compressor.settings) {
+                expected = rewritten
+            }
+            if existing.digest == expected { return .skipped(digest: existing.digest) }
         }
         let root = try await source.manifest(sourceDescriptor.digest.description)
         let graph = try await ManifestGraph.load(root: root, from: source)
 
         let total = graph.blobs.reduce(Int64(0)) { $0 + $1.size }
         let progress = ProgressReporter(events: events, repository: repositoryName, tag: job.label, total: total)
+        let replacements = Locked<[Digest: Descriptor]>([:])
         try await withThrowingTaskGroup(of: Void.self) { group in
             for blob in graph.blobs {
                 group.addTask {
-                    let kind = try await mover.move(blob, from: source, to: destination) { progress.add($0) }
-                    stats.withLock { $0.count(kind, size: blob.size) }
-                    if kind != .uploaded { progress.add(blob.size) }
-                    events.emit(.blobFinished(repository: repositoryName, digest: blob.digest, size: blob.size, transfer: kind))
+                    if let compressor, compressor.isCandidate(blob) {
+                        let result = try await compressor.transfer(blob, from: source, to: destination) { progress.add($0) }
+                        replacements.withLock { $0[blob.digest] = result.descriptor }
+                        record.withLock { record in
+                            record.stats.count(result.transfer, size: 0)
+                            record.stats.bytes += result.uploadedBytes
+                            if let learned = result.learned { record.rewrites.append(learned) }
+                            // Counted once per layer the run uploaded, like blobs: what the
+                            // destination now stores.
+                            if result.transfer == .uploaded {
+                                if result.compression.compressed != nil {
+                                    record.stats.compressedLayers += 1
+                                    record.stats.originalBytes += blob.size
+                                    record.stats.compressedBytes += result.descriptor.size
+                                } else {
+                                    record.stats.keptLayers += 1
+                                }
+                            }
+                        }
+                        events.emit(.layerCompressed(repository: repositoryName, result.compression))
+                        events.emit(.blobFinished(repository: repositoryName, digest: result.descriptor.digest,
+                                                  size: result.descriptor.size, transfer: result.transfer))
+                    } else {
+                        let kind = try await mover.move(blob, from: source, to: destination) { progress.add($0) }
+                        record.withLock { $0.stats.count(kind, size: blob.size) }
+                        if kind != .uploaded { progress.add(blob.size) }
+                        events.emit(.blobFinished(repository: repositoryName, digest: blob.digest, size: blob.size, transfer: kind))
+                    }
                 }
             }
             try await group.waitForAll()
         }
         progress.finish()
 
-        if !dryRun {
-            for child in graph.children {
-                try await destination.putManifest(child, tag: nil)
-            }
-            try await destination.putManifest(root, tag: job.destination)
+        // Manifests change only where a layer did; an untouched manifest keeps its exact bytes.
+        let layers = replacements.value
+        var rewritten: [Digest: ManifestDocument] = [:]
+        var children: [ManifestDocument] = []
+        for child in graph.children {
+            let updated = try Self.rewrite(child, layers: layers, children: rewritten)
+            rewritten[child.digest] = updated
+            children.append(updated)
         }
-        return .copied(bytes: stats.withLock { $0.bytes }, digest: root.digest)
+        let top = try Self.rewrite(root, layers: layers, children: rewritten)
+        if !dryRun {
+            for child in children where !(await cache.hasManifest(child.digest, in: destination.path)) {
+                try await destination.putManifest(child, tag: nil)
+                await cache.storedManifest(child.digest, in: destination.path)
+            }
+            try await destination.putManifest(top, tag: job.destination)
+            await cache.storedManifest(top.digest, in: destination.path)
+            if let tag = job.destination { await cache.pushed(tag, in: destination.path) }
+        }
+        if let compressor {
+            await compressor.cache.recordManifest(root.digest, settings: compressor.settings, destination: top.digest)
+        }
+        return .copied(bytes: record.withLock { $0.stats.bytes }, digest: top.digest)
+    }
+
+    /// `document` with replaced layers and rewritten children; the same document when nothing
+    /// in it changed.
+    static func rewrite(_ document: ManifestDocument, layers: [Digest: Descriptor],
+                        children: [Digest: ManifestDocument]) throws -> ManifestDocument {
+        switch document.content {
+        case .image(var manifest):
+            var changed = false
+            manifest.layers = manifest.layers.map { layer in
+                guard let replacement = layers[layer.digest], replacement.digest != layer.digest else { return layer }
+                changed = true
+                var updated = layer
+                updated.digest = replacement.digest
+                updated.size = replacement.size
+                updated.mediaType = replacement.mediaType
+                return updated
+            }
+            return changed ? try ManifestDocument(encoding: .image(manifest)) : document
+        case .index(var index):
+            var changed = false
+            index.manifests = index.manifests.map { entry in
+                guard let child = children[entry.digest], child.digest != entry.digest else { return entry }
+                changed = true
+                var updated = entry
+                updated.digest = child.digest
+                updated.size = Int64(child.bytes.count)
+                return updated
+            }
+            return changed ? try ManifestDocument(encoding: .index(index)) : document
+        }
     }
 }
 

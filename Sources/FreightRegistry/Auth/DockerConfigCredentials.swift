@@ -135,7 +135,9 @@ struct CredentialHelper {
             process.standardOutput = stdout
             process.standardError = stderr
             try process.run()
-            input.fileHandleForWriting.write(Data(serverURL.utf8))
+            // A helper that exits early (not installed) closes the pipe: the write fails, the exit
+            // status below says why.
+            try? input.fileHandleForWriting.write(contentsOf: Data(serverURL.utf8))
             try? input.fileHandleForWriting.close()
             let out = stdout.fileHandleForReading.readDataToEndOfFile()
             let err = stderr.fileHandleForReading.readDataToEndOfFile()

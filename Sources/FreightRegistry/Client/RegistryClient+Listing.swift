@@ -1,5 +1,6 @@
 import Foundation
 import FreightCore
+import FreightHTTP
 
 extension RegistryClient {
     /// The most pages a listing may have: far beyond any real registry, short of an endless loop.
@@ -18,11 +19,28 @@ extension RegistryClient {
             guard seen.count <= Self.maxPages else {
                 throw ProtocolError(operation: operation, reason: "more than \(Self.maxPages) pages")
             }
-            let response = try await send(.init(.get, current, scopes: scopes, accept: [200], operation: operation))
+            let response: HTTPResponse
+            do {
+                response = try await send(.init(.get, current, scopes: scopes, accept: [200], operation: operation))
+            } catch let error as RegistryError where error.code == "PAGINATION_NUMBER_INVALID" && current == start {
+                // The registry caps page sizes below what we asked: let it choose.
+                let unsized = Self.removingQuery(current, "n")
+                next = unsized
+                seen.remove(current)
+                if unsized == current { throw error }
+                continue
+            }
             let body = try await response.body.collect(upTo: 16 << 20)
             try page(body)
             next = response.headers["Link"].flatMap(LinkHeader.next)
         }
+    }
+
+    /// `url` without the query parameter `name`.
+    static func removingQuery(_ url: String, _ name: String) -> String {
+        guard let question = url.firstIndex(of: "?") else { return url }
+        let kept = url[url.index(after: question)...].split(separator: "&").filter { !$0.hasPrefix("\(name)=") }
+        return String(url[..<question]) + (kept.isEmpty ? "" : "?" + kept.joined(separator: "&"))
     }
 
     /// Every repository the registry lists under `prefix` (the catalog, paginated).

@@ -53,8 +53,7 @@ public actor OCILayout {
         } catch {
             throw LayoutError(path: path, reason: "index.json is not a valid image index: \(Self.describe(error))")
         }
-        let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        return OCILayout(root: real, index: index)
+        return OCILayout(root: try realPath(path), index: index)
     }
 
     // MARK: Index
@@ -91,12 +90,12 @@ public actor OCILayout {
     /// `blobs/ALG`, created if missing, refused if a symlink takes it elsewhere.
     public nonisolated func blobDirectory(_ algorithm: Digest.Algorithm) throws -> String {
         let directory = "\(root)/blobs/\(algorithm.rawValue)"
-        let real = URL(fileURLWithPath: directory).resolvingSymlinksInPath().path
-        guard real == directory else {
-            throw LayoutError(path: root, reason: "blobs/\(algorithm.rawValue) resolves outside the layout (\(real)); refusing to use it")
-        }
         if !FileManager.default.fileExists(atPath: directory) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        let real = try realPath(directory)
+        guard real == directory else {
+            throw LayoutError(path: root, reason: "blobs/\(algorithm.rawValue) resolves outside the layout (\(real)); refusing to use it")
         }
         return directory
     }
@@ -124,6 +123,7 @@ public actor OCILayout {
     }
 
     private static func describe(_ error: any Error) -> String {
+        if let error = error as? DigestError { return error.description }
         if case DecodingError.dataCorrupted(let context) = error,
            let underlying = context.underlyingError as? CustomStringConvertible {
             return underlying.description
@@ -131,6 +131,15 @@ public actor OCILayout {
         if let error = error as? DecodingError { return "\(error)".prefix(300).description }
         return error.localizedDescription
     }
+}
+
+/// The canonical absolute path (symlinks resolved), as the kernel sees it.
+func realPath(_ path: String) throws -> String {
+    guard let resolved = realpath(path, nil) else {
+        throw LayoutError(path: path, reason: "cannot be resolved: \(String(cString: strerror(errno)))")
+    }
+    defer { free(resolved) }
+    return String(cString: resolved)
 }
 
 /// A problem with an OCI layout directory; names the directory.

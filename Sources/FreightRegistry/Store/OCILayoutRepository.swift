@@ -63,7 +63,8 @@ public struct OCILayoutRepository: ImageRepository {
     // MARK: Blobs
 
     public func blobSize(_ digest: Digest) throws -> Int64? {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: try layout.blobPath(digest))
+        let path = try layout.blobPath(digest)
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         return (attributes?[.size] as? NSNumber)?.int64Value
     }
 

@@ -30,6 +30,7 @@ struct CopyCommand: AsyncParsableCommand {
     @Flag(help: "Copy even when the destination already has the same manifest.")
     var force = false
 
+    @OptionGroup var compression: CompressionOptions
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
 
@@ -49,7 +50,8 @@ struct CopyCommand: AsyncParsableCommand {
                                settings: nil, repositories: [RepositoryRecord(source: plan.source.displayName,
                                                                               destination: plan.destination.displayName,
                                                                               tags: plan.tags.map(TagRecord.init))])
-        let replicator = Replicator(options: ReplicationOptions(jobs: jobs, force: force, retry: connection.retryPolicy),
+        let replicator = Replicator(options: ReplicationOptions(jobs: jobs, force: force, retry: connection.retryPolicy,
+                                                                compression: try compression.settings),
                                     events: events, http: plan.connections.http)
         let info = RunInfo(runID: record.runID, source: plan.source.displayName, destination: plan.destination.displayName,
                            startedAt: Date(), resumed: false, dryRun: false, checkpointPath: nil)

@@ -69,7 +69,7 @@ struct ListCommand: AsyncParsableCommand {
     }
 
     private func listTags(of repository: any ImageRepository) async throws {
-        let tags = try await repository.tags()
+        let tags = Self.ordered(try await repository.tags())
         let rows = try await withThrowingTaskGroup(of: (Int, Row).self) { group in
             let lane = AsyncSemaphore(permits: 8)
             for (position, tag) in tags.enumerated() {
@@ -86,16 +86,10 @@ struct ListCommand: AsyncParsableCommand {
             }
             return
         }
-        let table = [["TAG", "DIGEST", "TYPE", "PLATFORMS", "SIZE"]] + rows.map { row in
+        printTable([["TAG", "DIGEST", "TYPE", "PLATFORMS", "SIZE"]] + rows.map { row in
             [row.tag, "sha256:\(row.descriptor.digest.short)", Self.shortType(row.descriptor.mediaType),
              row.platforms.isEmpty ? "-" : row.platforms.joined(separator: ","), ByteFormat.string(row.size)]
-        }
-        let widths = (0..<5).map { column in table.map { $0[column].count }.max() ?? 0 }
-        for line in table {
-            print(line.enumerated().map { index, cell in
-                index == line.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  "))
-        }
+        })
     }
 
     /// Digest, media type, platforms and total size (manifests and blobs) of one tag.
@@ -114,6 +108,18 @@ struct ListCommand: AsyncParsableCommand {
             }
             let platforms = index.manifests.compactMap { $0.platform?.description }
             return Row(tag: tag, descriptor: document.descriptor, platforms: platforms, size: size)
+        }
+    }
+
+    /// Versions in version order (1.2 before 1.10), then other tags by name.
+    static func ordered(_ tags: [String]) -> [String] {
+        tags.sorted { left, right in
+            switch (SemanticVersion(tag: left), SemanticVersion(tag: right)) {
+            case let (l?, r?): return l == r ? left < right : l < r
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return left < right
+            }
         }
     }
 

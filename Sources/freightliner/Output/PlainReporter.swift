@@ -98,6 +98,6 @@ struct PlainReporter {
     }
 
     private func emit(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        Console.out(line + "\n")
     }
 }

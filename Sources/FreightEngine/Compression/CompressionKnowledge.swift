@@ -1,0 +1,31 @@
+import FreightCore
+
+/// What saved runs learned by compressing: which layers compress to what, and which source
+/// manifests became which destination manifests under which settings. Seeded from the
+/// checkpoint directory, it lets a re-run skip recompressed images with one HEAD each.
+public struct CompressionKnowledge: Sendable {
+    public private(set) var rewrites: [LayerRewrite] = []
+    /// "SOURCE-DIGEST FINGERPRINT" → destination manifest digest.
+    public private(set) var manifests: [String: Digest] = [:]
+
+    public init() {}
+
+    /// Learns from every run in the store that recompressed something.
+    public init(store: CheckpointStore) {
+        for listing in store.list() {
+            if let record = listing.record { learn(from: record) }
+        }
+    }
+
+    public mutating func learn(from record: RunRecord) {
+        guard let settings = record.settings, settings.compression.isEnabled else { return }
+        for repository in record.repositories {
+            for tag in repository.tags {
+                rewrites += tag.rewrites ?? []
+                if tag.state.isDone, let source = tag.sourceDigest, let destination = tag.digest {
+                    manifests[CompressionCache.manifestKey(source, settings.compression)] = destination
+                }
+            }
+        }
+    }
+}

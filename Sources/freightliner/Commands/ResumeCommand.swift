@@ -1,0 +1,37 @@
+import ArgumentParser
+import FreightEngine
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Continue an interrupted run from its checkpoint; finished tags are never redone.",
+        discussion: "Without RUN_ID, the most recently updated run that still has work to do. Credentials given with --src-creds/--dest-creds are never saved: pass them again."
+    )
+
+    @Argument(help: "The run to continue (see `freightliner checkpoints list`).")
+    var runID: String?
+
+    @Option(help: "Blobs uploaded at once (default: as the run was started).")
+    var jobs: Int?
+
+    @OptionGroup var runOptions: RunOptions
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        try validateJobs(jobs)
+        if let runID { try CheckpointStore.validate(runID: runID) }
+    }
+
+    func run() async throws {
+        let prepared: PreparedRun?
+        do {
+            prepared = try RunLauncher.resume(runID: runID, store: runOptions.store, connection: connection, jobs: jobs, events: EventBus())
+        } catch {
+            throw fail(error)
+        }
+        guard let prepared else { return }
+        let status = await prepared.run(output: output.resolved)
+        if status != 0 { throw ExitCode(status) }
+    }
+}

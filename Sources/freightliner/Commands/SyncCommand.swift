@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import FreightCore
+import FreightEngine
+import FreightRegistry
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Replicate every repository under a prefix (or those named) to the same paths under another.",
+        discussion: """
+            SRC and DST are HOST[:PORT][/PREFIX]. Repositories come from the source's catalog, or from --repo
+            (paths relative to SRC's prefix) for registries without a catalog such as Docker Hub.
+            The run is checkpointed after every tag and repository: an interrupted run (exit 3) continues
+            with `freightliner resume`.
+
+            Globs (--include/--exclude) match repository paths relative to SRC: * within a path component,
+            ** across components, ? one character. Tag regexes (--tags/--exclude-tags) must match the whole tag.
+
+            Example:
+              freightliner sync 127.0.0.1:5000/team registry.example.com/mirror/team --include 'web/**' --latest 3
+            """
+    )
+
+    @Argument(help: "Source: HOST[:PORT][/PREFIX].")
+    var source: String
+
+    @Argument(help: "Destination: HOST[:PORT][/PREFIX].")
+    var destination: String
+
+    @Option(name: .customLong("repo"), help: ArgumentHelp("A repository to sync, relative to SRC (repeatable); skips the catalog.", valueName: "NAME"))
+    var repositories: [String] = []
+
+    @Option(help: ArgumentHelp("Only repositories matching this glob (repeatable).", valueName: "GLOB"))
+    var include: [String] = []
+
+    @Option(help: ArgumentHelp("Skip repositories matching this glob (repeatable).", valueName: "GLOB"))
+    var exclude: [String] = []
+
+    @Option(help: ArgumentHelp("Only tags matching this regex (anchored).", valueName: "REGEX"))
+    var tags: String?
+
+    @Option(name: .customLong("exclude-tags"), help: ArgumentHelp("Skip tags matching this regex (anchored).", valueName: "REGEX"))
+    var excludeTags: String?
+
+    @Option(help: ArgumentHelp("Only the N highest semantic-version tags of each repository.", valueName: "N"))
+    var latest: Int?
+
+    @Option(help: "Blobs uploaded at once (tags in flight: twice as many).")
+    var jobs: Int = ReplicationOptions.defaultJobs
+
+    @Flag(name: .customLong("dry-run"), help: "Print what would be copied, mounted and skipped, and how many bytes; write nothing.")
+    var dryRun = false
+
+    @Flag(help: "Copy even tags whose manifest the destination already has.")
+    var force = false
+
+    @Option(name: .customLong("run-id"), help: "Name the run (default: time-based).")
+    var runID: String?
+
+    @OptionGroup var compression: CompressionOptions
+    @OptionGroup var runOptions: RunOptions
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        try validateJobs(jobs)
+        if let latest, latest < 1 { throw ValidationError("--latest must be at least 1, got \(latest)") }
+        if let runID { try CheckpointStore.validate(runID: runID) }
+    }
+
+    func run() async throws {
+        let prepared: PreparedRun
+        do {
+            prepared = try await prepare()
+        } catch {
+            throw fail(error)
+        }
+        let status = await prepared.run(output: output.resolved)
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    private func prepare() async throws -> PreparedRun {
+        let sourcePrefix = try RegistryPrefix(parsing: source)
+        let destinationPrefix = try RegistryPrefix(parsing: destination)
+        var filters = PlanFilters()
+        filters.include = try include.map(PathGlob.init)
+        filters.exclude = try exclude.map(PathGlob.init)
+        filters.tags = try tags.map(TagPattern.init)
+        filters.excludeTags = try excludeTags.map(TagPattern.init)
+        filters.latest = latest
+        let named = try repositories.isEmpty ? nil : repositories.map { name -> String in
+            var path = Substring(name)
+            while path.hasPrefix("/") { path = path.dropFirst() }
+            while path.hasSuffix("/") { path = path.dropLast() }
+            _ = try ImageReference(registry: sourcePrefix.registry, repository: sourcePrefix.repository(relative: String(path)))
+            return String(path)
+        }
+
+        let connections = Connections(insecure: connection.insecureRegistries, retry: connection.retryPolicy,
+                                      source: try connection.credentials(.source),
+                                      destination: try connection.credentials(.destination))
+        let events = EventBus()
+        let planner = Planner(source: connections.client(for: sourcePrefix.registry, role: .source),
+                              sourcePrefix: sourcePrefix, destinationPrefix: destinationPrefix, filters: filters, events: events)
+        let repositories = try await planner.plan(named: named)
+        let settings = RunSettings(source: sourcePrefix, destination: destinationPrefix, jobs: jobs, force: force,
+                                   insecureRegistries: connection.insecureRegistries, compression: try compression.settings,
+                                   sourceCredentialsFromFlag: connection.sourceCredentials != nil,
+                                   destinationCredentialsFromFlag: connection.destinationCredentials != nil,
+                                   filters: filters.summary + (named.map { $0.map { "--repo \($0)" } } ?? []))
+        let record = RunRecord(runID: runID ?? CheckpointStore.newRunID(), createdAt: Date(), source: sourcePrefix.description,
+                               destination: destinationPrefix.description, settings: settings, repositories: repositories)
+        return try RunLauncher.start(record: record, settings: settings, connections: connections, store: runOptions.store,
+                                     dryRun: dryRun, retry: connection.retryPolicy, events: events)
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import FreightCore
+import FreightEngine
+import FreightRegistry
+
+/// Everything a checkpointed run needs to go: its record, its repositories connected, the
+/// checkpoint writer holding the run's lock, and the replicator.
+struct PreparedRun {
+    let ledger: RunLedger
+    let writer: CheckpointWriter?
+    let jobs: [RepositoryJob]
+    let replicator: Replicator
+    let info: RunInfo
+
+    /// Runs it in the foreground and returns the exit status.
+    func run(output: UIMode) async -> Int32 {
+        let status = await RunDriver(replicator: replicator, output: output).run(jobs, ledger: ledger, info: info)
+        await writer?.close()
+        return status
+    }
+}
+
+enum RunLauncher {
+    /// Connects the repositories of a sync run's record.
+    static func repositoryJobs(for record: RunRecord, settings: RunSettings, connections: Connections) -> [RepositoryJob] {
+        record.repositories.map { repository in
+            let relative = settings.destination.relativePath(of: repository.destination) ?? repository.destination
+            return RepositoryJob(
+                name: relative.isEmpty ? repository.destination : relative,
+                source: connections.repository(registry: settings.source.registry, path: repository.source, role: .source),
+                destination: connections.repository(registry: settings.destination.registry, path: repository.destination,
+                                                    role: .destination))
+        }
+    }
+
+    /// A new run (or a dry run, which saves nothing).
+    static func start(record: RunRecord, settings: RunSettings, connections: Connections, store: CheckpointStore,
+                      dryRun: Bool, retry: RetryPolicy, events: EventBus) throws -> PreparedRun {
+        var writer: CheckpointWriter?
+        if !dryRun {
+            if FileManager.default.fileExists(atPath: store.runDirectory(record.runID)) {
+                throw CheckpointError(path: store.runDirectory(record.runID),
+                                      reason: "already exists: continue it with `freightliner resume \(record.runID)` or choose another --run-id")
+            }
+            writer = try CheckpointWriter(store: store, runID: record.runID)
+        }
+        return prepare(record: record, settings: settings, connections: connections, store: store, writer: writer,
+                       dryRun: dryRun, resumed: false, retry: retry, events: events)
+    }
+
+    /// Continues a saved run: `runID`, or the newest resumable one. Returns nil (after saying so)
+    /// when the run has nothing left to do.
+    static func resume(runID: String?, store: CheckpointStore, connection: ConnectionOptions, jobs: Int?,
+                       events: EventBus) throws -> PreparedRun? {
+        var record: RunRecord
+        if let runID {
+            record = try store.load(runID)
+        } else {
+            guard let newest = store.newestResumable() else {
+                throw CheckpointError(path: store.directory, reason: "holds no run to resume (see `freightliner checkpoints list`)")
+            }
+            record = newest
+        }
+        guard var settings = record.settings else {
+            throw CheckpointError(path: store.runDirectory(record.runID), reason: "does not record how to resume it")
+        }
+        guard record.isResumable else {
+            let progress = record.progress
+            Console.error("freightliner: run \(record.runID) is already complete (\(progress.done)/\(progress.total) tags); nothing to resume\n")
+            return nil
+        }
+        if settings.sourceCredentialsFromFlag, connection.sourceCredentials == nil {
+            events.emit(.warning("run \(record.runID) was started with --src-creds, which is never saved; pass it again if the source needs it"))
+        }
+        if settings.destinationCredentialsFromFlag, connection.destinationCredentials == nil {
+            events.emit(.warning("run \(record.runID) was started with --dest-creds, which is never saved; pass it again if the destination needs it"))
+        }
+        if let jobs { settings.jobs = jobs }
+        record.settings = settings
+        record.sessions += 1
+        record.state = .running
+
+        let connections = Connections(insecure: settings.insecureRegistries + connection.insecureRegistries,
+                                      retry: connection.retryPolicy, source: try connection.credentials(.source),
+                                      destination: try connection.credentials(.destination))
+        let writer = try CheckpointWriter(store: store, runID: record.runID)
+        return prepare(record: record, settings: settings, connections: connections, store: store, writer: writer,
+                       dryRun: false, resumed: true, retry: connection.retryPolicy, events: events)
+    }
+
+    private static func prepare(record: RunRecord, settings: RunSettings, connections: Connections, store: CheckpointStore,
+                                writer: CheckpointWriter?, dryRun: Bool, resumed: Bool, retry: RetryPolicy,
+                                events: EventBus) -> PreparedRun {
+        let ledger = RunLedger(record: record, writer: writer)
+        let options = ReplicationOptions(jobs: settings.jobs, force: settings.force, dryRun: dryRun, retry: retry,
+                                         compression: settings.compression,
+                                         compressionKnowledge: settings.compression.isEnabled ? CompressionKnowledge(store: store) : .init())
+        let replicator = Replicator(options: options, events: events, http: connections.http)
+        let info = RunInfo(runID: record.runID, source: settings.source.description, destination: settings.destination.description,
+                           startedAt: Date(), resumed: resumed, dryRun: dryRun, checkpointPath: ledger.checkpointPath)
+        return PreparedRun(ledger: ledger, writer: writer, jobs: repositoryJobs(for: record, settings: settings, connections: connections),
+                           replicator: replicator, info: info)
+    }
+}

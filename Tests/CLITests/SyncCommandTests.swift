@@ -1,0 +1,222 @@
+import Foundation
+import FreightCore
+import FreightTestSupport
+import Testing
+
+/// `freightliner sync`, `resume` and `checkpoints` against real registries, verified by skopeo.
+@Suite("sync and resume")
+struct SyncCommandTests {
+    /// Two registries (the source's catalog paginates by 2) and the corpus behind a proxy that
+    /// paginates tags/list by 10 and can slow blob reads.
+    struct Setup {
+        let source: TestRegistry
+        let destination: TestRegistry
+        let proxy: RegistryProxy
+        let corpus: SyncCorpus
+        let state = TemporaryDirectory("state")
+
+        init(blobDelayMilliseconds: Int = 0, layerSize: Int = 64 * 1024) throws {
+            source = try TestRegistry.start(.init(catalogPageSize: 2))
+            destination = try TestRegistry.start()
+            corpus = try SyncCorpus(pushTo: source, layerSize: layerSize)
+            proxy = try RegistryProxy(upstream: source, tagsPageSize: 10, blobDelayMilliseconds: blobDelayMilliseconds)
+        }
+
+        var checkpoints: [String] { ["--checkpoint-dir", state.file("runs")] }
+
+        func sync(_ extra: [String] = [], prefix: String = "mirror") throws -> Shell.Result {
+            try CLI.run(["sync", proxy.host, "\(destination.host)/\(prefix)", "--ui", "json"] + checkpoints + extra)
+        }
+
+        func digest(_ reference: String) throws -> Digest { try Skopeo.digest("\(source.host)/\(reference)") }
+        func mirrored(_ reference: String, prefix: String = "mirror") throws -> Digest {
+            try Skopeo.digest("\(destination.host)/\(prefix)/\(reference)")
+        }
+    }
+
+    @Test("a full sync preserves every digest; a second one skips everything and moves 0 bytes")
+    func fullSyncThenNoop() throws {
+        let setup = try Setup()
+        let first = try setup.sync(["--run-id", "full"])
+        #expect(first.status == 0, "\(first.output)")
+        let summary = try #require(CLI.summary(first.stdout))
+        #expect(summary.string("status") == "completed")
+        #expect(summary.int("tags", "total") == SyncCorpus.tagCount)
+        #expect(summary.int("tags", "copied") == SyncCorpus.tagCount)
+        #expect(summary.int("repositories", "completed") == SyncCorpus.layout.count)
+        #expect((summary.int("blobs", "mounted") ?? 0) > 0, "the shared base layer is mounted, not uploaded again")
+        for reference in SyncCorpus.references {
+            #expect(try setup.mirrored(reference) == (try setup.digest(reference)), "\(reference)")
+        }
+        for reference in ["base/os:1.1", "team/deep/nested/app:list", "team/web:2.0"] {
+            let verify = TemporaryDirectory()
+            try Skopeo.verifyByCopy("\(setup.destination.host)/mirror/\(reference)", into: verify.file("l"))
+        }
+
+        let again = try setup.sync()
+        #expect(again.status == 0, "\(again.output)")
+        let noop = try #require(CLI.summary(again.stdout))
+        #expect(noop.int("tags", "skipped") == SyncCorpus.tagCount)
+        #expect(noop.int("bytes_transferred") == 0)
+        #expect(noop.int("session", "bytes_transferred") == 0)
+        let requests = noop["requests"] as? [String: Int] ?? [:]
+        #expect(requests["PUT"] == nil && requests["POST"] == nil && requests["PATCH"] == nil, "a no-op writes nothing: \(requests)")
+    }
+
+    @Test("--dry-run reports what would move and writes nothing anywhere")
+    func dryRun() throws {
+        let setup = try Setup()
+        let result = try setup.sync(["--dry-run", "--ui", "plain"])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.stdout.contains("would copy team/web:2.0"), "\(result.stdout)")
+        #expect(result.stdout.contains("dry run:"))
+        let catalog = try Shell.check(["curl", "-s", "http://\(setup.destination.host)/v2/_catalog"]).stdout
+        #expect(catalog.contains(#""repositories":[]"#), "\(catalog)")
+        #expect(!FileManager.default.fileExists(atPath: setup.state.file("runs")), "a dry run saves no checkpoint")
+    }
+
+    @Test("include/exclude globs, anchored tag regexes and --latest")
+    func filters() throws {
+        let setup = try Setup()
+        let result = try setup.sync(["--include", "team/**", "--include", "tools/*", "--exclude", "team/api",
+                                     "--tags", "1\\..*|0\\.[0-9]+\\.0|list", "--latest", "3"])
+        #expect(result.status == 0, "\(result.output)")
+        let catalog = try Shell.check(["curl", "-s", "http://\(setup.destination.host)/v2/_catalog"]).stdout
+        #expect(catalog.contains("mirror/team/web") && catalog.contains("mirror/tools/many"), "\(catalog)")
+        #expect(!catalog.contains("team/api") && !catalog.contains("base/os") && !catalog.contains("zz/last"), "\(catalog)")
+        #expect(Set(try Skopeo.tags("\(setup.destination.host)/mirror/team/web")) == ["1.0", "1.1"],
+                "2.0 fails --tags; the regex is anchored so it does not match '1\\..*' partially")
+        #expect(Set(try Skopeo.tags("\(setup.destination.host)/mirror/tools/many")) == ["0.22.0", "0.21.0", "0.20.0"])
+        #expect(!catalog.contains("nested/app"), "'list' is not a semantic version, so --latest leaves it out")
+
+        let bad = try setup.sync(["--tags", "(unclosed"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("(unclosed"), "\(bad.stderr)")
+        let badGlob = try setup.sync(["--include", "team/[x"])
+        #expect(badGlob.status == 2)
+        #expect(badGlob.stderr.contains("team/[x"), "\(badGlob.stderr)")
+        let missing = try setup.sync(["--repo", "no/such/repo"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("no/such/repo"), "\(missing.stderr)")
+    }
+
+    @Test("SIGKILL mid-run, then resume: finishes, redoes nothing that was done, every digest right")
+    func killThenResume() throws {
+        let setup = try Setup(blobDelayMilliseconds: 40)
+        let output = setup.state.file("first.out")
+        let process = try CLI.start(["sync", setup.proxy.host, "\(setup.destination.host)/mirror", "--ui", "json", "--jobs", "1",
+                                     "--run-id", "killed"] + setup.checkpoints, output: output)
+        try waitUntil("five finished tags") { contents(of: output).components(separatedBy: "\"tag_finished\"").count > 5 }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let before = contents(of: output)
+        #expect(!before.contains("\"summary\""), "the run must still have been going when killed")
+        let finishedBefore = CLI.jsonLines(before).filter { $0.string("event") == "tag_finished" }.count
+
+        let listing = try CLI.run(["checkpoints", "list"] + setup.checkpoints)
+        #expect(listing.stdout.contains("killed") && listing.stdout.contains("running"), "\(listing.output)")
+
+        let resumed = try CLI.run(["resume", "--ui", "json"] + setup.checkpoints)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let summary = try #require(CLI.summary(resumed.stdout))
+        #expect(summary.string("run_id") == "killed")
+        #expect(summary.string("status") == "completed")
+        #expect((summary.int("tags", "copied") ?? 0) + (summary.int("tags", "skipped") ?? 0) == SyncCorpus.tagCount)
+        let resumedTags = summary.int("session", "tags_copied") ?? 0
+        #expect(resumedTags < SyncCorpus.tagCount)
+        #expect(resumedTags <= SyncCorpus.tagCount - finishedBefore, "finished tags are never redone")
+        let planned = try #require(CLI.jsonLines(resumed.stdout).first { $0.string("event") == "planned" })
+        let done = (planned["repositories"] as? [[String: Any]] ?? []).reduce(0) { $0 + (($1["done"] as? Int) ?? 0) }
+        #expect(done >= finishedBefore)
+        for reference in SyncCorpus.references {
+            #expect(try setup.mirrored(reference) == (try setup.digest(reference)), "\(reference)")
+        }
+    }
+
+    @Test("SIGINT stops scheduling, exits 3, and leaves a valid checkpoint (0600 in a 0700 directory)")
+    func interrupt() throws {
+        let setup = try Setup(blobDelayMilliseconds: 40)
+        let output = setup.state.file("run.out")
+        let process = try CLI.start(["sync", setup.proxy.host, "\(setup.destination.host)/mirror", "--ui", "json", "--jobs", "1",
+                                     "--run-id", "interrupted"] + setup.checkpoints, output: output)
+        try waitUntil("a finished tag") { contents(of: output).contains("\"tag_finished\"") }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 3, "\(contents(of: output))")
+        let summary = try #require(CLI.summary(contents(of: output)))
+        #expect(summary.string("status") == "interrupted")
+        #expect((summary.int("tags", "copied") ?? 0) < SyncCorpus.tagCount)
+
+        let show = try CLI.run(["checkpoints", "show", "interrupted"] + setup.checkpoints)
+        #expect(show.status == 0, "\(show.output)")
+        #expect(show.stdout.contains("state:       interrupted"), "\(show.stdout)")
+        let runDirectory = setup.state.file("runs/interrupted")
+        let directoryMode = try FileManager.default.attributesOfItem(atPath: runDirectory)[.posixPermissions] as? Int
+        let fileMode = try FileManager.default.attributesOfItem(atPath: "\(runDirectory)/checkpoint")[.posixPermissions] as? Int
+        #expect(directoryMode == 0o700)
+        #expect(fileMode == 0o600)
+
+        let resumed = try CLI.run(["resume", "interrupted", "--ui", "json"] + setup.checkpoints)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let again = try CLI.run(["resume", "interrupted"] + setup.checkpoints)
+        #expect(again.status == 0)
+        #expect(again.stderr.contains("already complete"), "\(again.output)")
+    }
+
+    @Test("a truncated, a tampered and a foreign checkpoint are refused, naming the file")
+    func damagedCheckpoints() throws {
+        let setup = try Setup(blobDelayMilliseconds: 40)
+        let output = setup.state.file("run.out")
+        let process = try CLI.start(["sync", setup.proxy.host, "\(setup.destination.host)/mirror", "--ui", "json", "--jobs", "1",
+                                     "--run-id", "victim"] + setup.checkpoints, output: output)
+        try waitUntil("a finished tag") { contents(of: output).contains("\"tag_finished\"") }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let path = setup.state.file("runs/victim/checkpoint")
+        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+
+        try original.prefix(original.count - 40).write(to: URL(fileURLWithPath: path))
+        let truncated = try CLI.run(["resume", "victim"] + setup.checkpoints)
+        #expect(truncated.status == 2)
+        #expect(truncated.stderr.contains(path) && truncated.stderr.contains("truncated"), "\(truncated.stderr)")
+
+        var tampered = original
+        let index = tampered.index(tampered.endIndex, offsetBy: -20)
+        tampered[index] = tampered[index] == UInt8(ascii: "1") ? UInt8(ascii: "2") : UInt8(ascii: "1")
+        try tampered.write(to: URL(fileURLWithPath: path))
+        let altered = try CLI.run(["resume", "victim"] + setup.checkpoints)
+        #expect(altered.status == 2)
+        #expect(altered.stderr.contains(path) && altered.stderr.contains("checksum"), "\(altered.stderr)")
+
+        try Data("{\"some\":\"other file\"}\n".utf8).write(to: URL(fileURLWithPath: path))
+        let foreign = try CLI.run(["resume", "victim"] + setup.checkpoints)
+        #expect(foreign.status == 2)
+        #expect(foreign.stderr.contains("not a freightliner checkpoint"), "\(foreign.stderr)")
+
+        let listing = try CLI.run(["checkpoints", "list"] + setup.checkpoints)
+        #expect(listing.stdout.contains("damaged"), "\(listing.stdout)")
+    }
+
+    @Test("a source tag deleted mid-run is reported as failed; everything else completes (exit 1)")
+    func deletedSourceTag() throws {
+        let setup = try Setup(blobDelayMilliseconds: 40)
+        let victim = try setup.digest("zz/last:victim")
+        let output = setup.state.file("run.out")
+        let process = try CLI.start(["sync", setup.proxy.host, "\(setup.destination.host)/mirror", "--ui", "json", "--jobs", "1"]
+                                    + setup.checkpoints, output: output)
+        try waitUntil("the plan") { contents(of: output).contains("\"planned\"") }
+        let deleted = try Shell.check(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "DELETE",
+                                       "http://\(setup.source.host)/v2/zz/last/manifests/\(victim)"]).stdout
+        #expect(deleted == "202")
+        process.waitUntilExit()
+        let text = contents(of: output)
+        #expect(process.terminationStatus == 1, "\(text)")
+        let summary = try #require(CLI.summary(text))
+        #expect(summary.int("tags", "failed") == 1)
+        #expect(summary.int("tags", "copied") == SyncCorpus.tagCount - 1)
+        let failures = summary["failures"] as? [[String: Any]] ?? []
+        #expect(failures.first?.string("tag") == "victim")
+        #expect(failures.first?.string("reason")?.contains("not found") == true, "\(failures)")
+        #expect(try setup.mirrored("zz/last:keep") == (try setup.digest("zz/last:keep")))
+    }
+}
