@@ -209,6 +209,56 @@ import Testing
         #expect(bad.stderr == "freightliner: --dest-creds-secret: the AWS secret name \"bad name\" contains U+20; allowed: A-Za-z0-9/_+=.@-\n")
     }
 
+    /// A sync keeps the secret's reference in its checkpoint, never the value; after a failed
+    /// run (the secret held a stale password) the secret is rotated, and `resume` without any
+    /// credentials flag reads the saved reference again and finishes the run.
+    @Test func syncSavesOnlyTheSecretReferenceAndResumeReadsItAgain() async throws {
+        let password = "pw-\(UUID().uuidString)"
+        let (source, destination) = try await runBlocking {
+            (try TestRegistry.start(), try TestRegistry.start(.init(auth: .htpasswd(user: "robot", password: password))))
+        }
+        try await runBlocking {
+            let images = try StandardImages(seed: 11, layerSize: 4096)
+            try images.push(to: source.reference("team/a"))
+            try images.push(to: source.reference("team/b"))
+        }
+        let tagCount = StandardImages.tags.count * 2
+        let secret = "aws-sm://registry/\(unique("sync"))"
+        _ = try await run(["secrets", "put", secret], input: #"{"username":"robot","password":"stale-password-123"}"#)
+        let state = TemporaryDirectory()
+        var environment = moto.environment()
+        environment["HOME"] = state.path
+        let runs = ["--checkpoint-dir", state.file("runs")]
+
+        let first = try await run(["sync", "--ui", "json", "--run-id", "with-secret", "--dest-creds-secret", secret]
+                                  + runs + ["\(source.host)/team", "\(destination.host)/mirror"], environment: environment)
+        #expect(first.status == 1, "\(first.output)")
+        #expect(CLI.summary(first.stdout)?.int("tags", "failed") == tagCount)
+
+        _ = try await run(["secrets", "put", secret], input: #"{"username":"robot","password":"\#(password)"}"#)
+        let resumed = try await run(["resume", "--ui", "json", "with-secret"] + runs, environment: environment)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let summary = try #require(CLI.summary(resumed.stdout))
+        #expect(summary.string("status") == "completed")
+        #expect(summary.int("session", "tags_copied") == tagCount)
+        let statuses = CLI.jsonLines(resumed.stdout).filter { $0["event"] as? String == "secret_status" }
+        #expect(statuses.map { $0.string("reference") } == [secret])
+        for repository in ["a", "b"] {
+            let copied = try await runBlocking { try Skopeo.digest(destination.reference("mirror/\(repository):oci-multi"), credentials: "robot:\(password)") }
+            #expect(copied == (try await runBlocking { try Skopeo.digest(source.reference("team/\(repository):oci-multi")) }))
+        }
+
+        var sawReference = false
+        for file in FileManager.default.enumerator(atPath: state.file("runs"))?.compactMap({ $0 as? String }) ?? [] {
+            guard let contents = FileManager.default.contents(atPath: state.file("runs/\(file)")) else { continue }
+            #expect(contents.range(of: Data(password.utf8)) == nil, "the password is in \(file)")
+            #expect(contents.range(of: Data("stale-password-123".utf8)) == nil, "the stale password is in \(file)")
+            sawReference = sawReference || contents.range(of: Data(secret.utf8)) != nil
+        }
+        #expect(sawReference, "the checkpoint keeps the secret's reference")
+        #expect(!(first.output + resumed.output).contains(password) && !(first.output + resumed.output).contains("stale-password-123"))
+    }
+
     /// A secret whose password the registry refuses: the tag fails with the registry's reason,
     /// and the wrong password is not printed either.
     @Test func aRefusedPasswordFromASecretFailsTheTagWithoutPrintingIt() async throws {

@@ -26,7 +26,8 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         let prepared: PreparedRun?
         do {
-            prepared = try RunLauncher.resume(runID: runID, store: runOptions.store, connection: connection, jobs: jobs, events: EventBus())
+            prepared = try await RunLauncher.resume(runID: runID, store: runOptions.store, connection: connection, jobs: jobs,
+                                                    events: EventBus())
         } catch {
             throw fail(error)
         }

@@ -16,20 +16,34 @@ struct CredentialWiring {
     let connections: Connections
     let secretCredentials: [Role: SecretCredentials]
 
-    /// Reads each credentials secret once, for the registry it will serve, before any transfer:
-    /// a missing secret, a refused key or a malformed value stops the command with its reason.
-    func checkSecrets(for locations: [Role: ImageLocation]) async throws {
-        for (role, location) in locations {
-            guard let provider = secretCredentials[role], case .registry(let reference) = location else { continue }
-            _ = try await provider.credentials(for: reference.registry)
+    /// The credentials secret of each role, as a checkpoint may keep it: a reference, never a value.
+    func secretReference(_ role: Role) -> String? { secretCredentials[role]?.reference.description }
+
+    /// Reads each credentials secret once, for the registry (`HOST[:PORT]`) it will serve, before
+    /// any transfer: a missing secret, a refused key or a malformed value stops the command with
+    /// its reason.
+    func checkSecrets(_ registries: [Role: String]) async throws {
+        for (role, registry) in registries {
+            guard let provider = secretCredentials[role] else { continue }
+            _ = try await provider.credentials(for: registry)
         }
+    }
+
+    /// `checkSecrets` for the registries that locations name (OCI layouts need no credentials).
+    func checkSecrets(for locations: [Role: ImageLocation]) async throws {
+        try await checkSecrets(locations.compactMapValues { location in
+            if case .registry(let reference) = location { return reference.registry }
+            return nil
+        })
     }
 }
 
 extension ConnectionOptions {
     /// `observer` hears every credential's status changes (loaded, refreshed, failed), to
-    /// forward as `ReplicationEvent.secretStatus`.
+    /// forward as `ReplicationEvent.secretStatus`. A resumed run passes the secret references
+    /// and insecure registries it saved; the options given now take precedence.
     func wire(environment: [String: String] = ProcessInfo.processInfo.environment,
+              savedSecrets: [Role: String] = [:], savedInsecureRegistries: [String] = [],
               observer: @escaping @Sendable (SecretStatus) -> Void = { _ in }) throws -> CredentialWiring {
         let http = HTTPClient()
         let notify: CredentialObserver = { status in
@@ -40,8 +54,8 @@ extension ConnectionOptions {
         let providers = SecretsProviders(http: http, settings: .init(environment: environment), awsSession: { try aws.value() })
         let cache = SecretCache(providers: providers, observer: notify)
         var secrets: [Role: SecretCredentials] = [:]
-        for (role, option, text) in [(Role.source, "--src-creds-secret", sourceCredentialsSecret),
-                                     (Role.destination, "--dest-creds-secret", destinationCredentialsSecret)] {
+        for (role, option, text) in [(Role.source, "--src-creds-secret", sourceCredentialsSecret ?? savedSecrets[.source]),
+                                     (Role.destination, "--dest-creds-secret", destinationCredentialsSecret ?? savedSecrets[.destination])] {
             guard let text else { continue }
             do {
                 secrets[role] = SecretCredentials(reference: try SecretReference(parsing: text), option: option, cache: cache)
@@ -58,7 +72,8 @@ extension ConnectionOptions {
             ChainedCredentials((secrets[role].map { [$0] } ?? []) + cloud)
         }
         let createRepositories = !noCreateRepositories
-        let connections = Connections(insecure: insecureRegistries, retry: retryPolicy, source: try credentials(.source),
+        let connections = Connections(insecure: savedInsecureRegistries + insecureRegistries, retry: retryPolicy,
+                                      source: try credentials(.source),
                                       destination: try credentials(.destination), sourceExtra: extra(.source),
                                       destinationExtra: extra(.destination), http: http,
                                       destinationPreparer: { registry in

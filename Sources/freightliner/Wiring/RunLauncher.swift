@@ -51,7 +51,7 @@ enum RunLauncher {
     /// Continues a saved run: `runID`, or the newest resumable one. Returns nil (after saying so)
     /// when the run has nothing left to do.
     static func resume(runID: String?, store: CheckpointStore, connection: ConnectionOptions, jobs: Int?,
-                       events: EventBus) throws -> PreparedRun? {
+                       events: EventBus) async throws -> PreparedRun? {
         var record: RunRecord
         if let runID {
             record = try store.load(runID)
@@ -76,13 +76,20 @@ enum RunLauncher {
             events.emit(.warning("run \(record.runID) was started with --dest-creds, which is never saved; pass it again if the destination needs it"))
         }
         if let jobs { settings.jobs = jobs }
+        // Secret references are saved with the run (never values), so a resume reads the same
+        // secrets, or the ones given now, which later resumes then keep.
+        let saved = [Role.source: settings.sourceCredentialsSecret, .destination: settings.destinationCredentialsSecret].compactMapValues { $0 }
+        let wiring = try connection.wire(savedSecrets: saved, savedInsecureRegistries: settings.insecureRegistries) {
+            events.emit(.secretStatus($0))
+        }
+        try await wiring.checkSecrets([.source: settings.source.registry, .destination: settings.destination.registry])
+        settings.sourceCredentialsSecret = wiring.secretReference(.source)
+        settings.destinationCredentialsSecret = wiring.secretReference(.destination)
         record.settings = settings
         record.sessions += 1
         record.state = .running
 
-        let connections = Connections(insecure: settings.insecureRegistries + connection.insecureRegistries,
-                                      retry: connection.retryPolicy, source: try connection.credentials(.source),
-                                      destination: try connection.credentials(.destination))
+        let connections = wiring.connections
         let writer = try CheckpointWriter(store: store, runID: record.runID)
         return prepare(record: record, settings: settings, connections: connections, store: store, writer: writer,
                        dryRun: false, resumed: true, retry: connection.retryPolicy, events: events)
