@@ -24,8 +24,9 @@ let package = Package(
         .target(name: "FreightHTTP", dependencies: ["FreightCore", "CCurl"]),
         .target(name: "FreightRegistry", dependencies: ["FreightCore", "FreightHTTP"]),
         .target(name: "FreightEngine", dependencies: ["FreightCore", "FreightRegistry", "CZlib"]),
+        .target(name: "FreightTUI", dependencies: ["FreightCore", "FreightEngine", "CCurses"]),
         .executableTarget(name: "freightliner", dependencies: [
-            "FreightCore", "FreightHTTP", "FreightRegistry", "FreightEngine",
+            "FreightCore", "FreightHTTP", "FreightRegistry", "FreightEngine", "FreightTUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -34,6 +35,8 @@ let package = Package(
         .testTarget(name: "FreightHTTPTests", dependencies: ["FreightHTTP", "FreightTestSupport"]),
         .testTarget(name: "FreightRegistryTests",
                     dependencies: ["FreightRegistry", "FreightTestSupport"]),
+        .testTarget(name: "FreightTUITests", dependencies: ["FreightTUI", "FreightEngine", "FreightCore", "FreightTestSupport"],
+                    exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: ["FreightCore", "FreightTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
