@@ -15,6 +15,7 @@
 #include <term.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 
 static inline int fl_color_pair(int n) { return (int)COLOR_PAIR(n); }
 static inline int fl_lines(WINDOW *w) { int y, x; getmaxyx(w, y, x); (void)x; return y; }
@@ -74,6 +75,9 @@ static inline int fl_terminal_usable(const char *term) {
 
 /// newterm on stdout/stdin; NULL when the terminal cannot be set up.
 static inline SCREEN *fl_newterm(const char *term) { return newterm(term, stdout, stdin); }
+
+/// Names the calling thread (at most 15 bytes show) for top -H and /proc; prctl is variadic.
+static inline void fl_name_this_thread(const char *name) { prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
 
 /// Makes the next refresh repaint the whole screen (after a resize or a theme change).
 static inline void fl_force_repaint(void) { clearok(curscr, TRUE); }

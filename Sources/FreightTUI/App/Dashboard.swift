@@ -25,7 +25,7 @@ public final class Dashboard: Sendable {
     }
 
     public static func open(_ options: DashboardOptions) async -> Result<Dashboard, DashboardUnavailable> {
-        let owner = OwnerThread(name: "freightliner-dashboard")
+        let owner = OwnerThread(name: "freightliner-ui")
         let environment = options.environment
         let opened = await owner.run { () -> Result<(CursesScreen, StderrLog?), DashboardUnavailable> in
             // The log takes stderr before curses starts, so nothing ncurses says can tear the screen.
@@ -83,7 +83,11 @@ public final class Dashboard: Sendable {
         let names = options.catalog.available()
         state.view.themes = names.contains(options.theme.theme.name) ? names : [options.theme.theme.name] + names
         state.view.themeIndex = state.view.themes.firstIndex(of: options.theme.theme.name) ?? 0
-        if let note = screen.fallbackNote { state.note(.warning, note) }
+        if let note = screen.fallbackNote {
+            state.note(.warning, note)
+            state.view.notice = note
+            state.view.noticeAt = state.now
+        }
         for warning in options.theme.warnings { state.note(.warning, "theme \(warning)") }
         return state
     }
@@ -102,5 +106,14 @@ public final class Dashboard: Sendable {
                 FileHandle.standardError.write(Data("freightliner: the dashboard's log: \(log.path)\n".utf8))
             }
         }
+    }
+}
+
+extension Dashboard {
+    /// Whether `--ui auto` should choose the dashboard: standard output is a terminal and
+    /// terminfo knows `TERM` well enough to place the cursor. Asks terminfo only, before any
+    /// screen exists.
+    public static func terminalIsUsable(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        CursesScreen.terminalIsUsable(environment: environment)
     }
 }

@@ -33,3 +33,8 @@ enum Formatting {
         return formatter.string(from: date) + " UTC"
     }
 }
+
+/// `1 tag`, `3 tags`, `1 repository`.
+func plural(_ count: Int, _ noun: String, _ plural: String? = nil) -> String {
+    "\(count) \(count == 1 ? noun : plural ?? noun + "s")"
+}

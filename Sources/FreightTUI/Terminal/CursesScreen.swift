@@ -25,6 +25,11 @@ final class CursesScreen: DashboardScreen, @unchecked Sendable {
     /// nearly every terminal does, and promises nothing else.
     static let fallbackTypes = ["vt100"]
 
+    static func terminalIsUsable(environment: [String: String]) -> Bool {
+        guard isatty(STDOUT_FILENO) == 1, let type = environment["TERM"], !type.isEmpty, type != "dumb" else { return false }
+        return fl_terminal_usable(type) != 0
+    }
+
     /// Sets up the terminal without ever exiting the process (unlike `initscr`).
     static func open(environment: [String: String]) -> Result<CursesScreen, DashboardUnavailable> {
         guard isatty(STDOUT_FILENO) == 1 else {

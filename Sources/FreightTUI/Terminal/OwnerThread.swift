@@ -1,3 +1,4 @@
+import CCurses
 import Foundation
 
 /// One thread that runs every curses call, in order: curses is not thread-safe, and the
@@ -7,9 +8,12 @@ final class OwnerThread: @unchecked Sendable {
     private var jobs: [() -> Void] = []
     private var stopping = false
 
+    /// `name` is the OS thread name (at most 15 bytes), so `top -H` and /proc show it.
     init(name: String) {
-        let thread = Thread { [self] in self.main() }
-        thread.name = name
+        let thread = Thread { [self] in
+            fl_name_this_thread(name)
+            self.main()
+        }
         thread.start()
     }
 

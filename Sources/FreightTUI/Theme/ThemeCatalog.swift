@@ -5,6 +5,12 @@ public struct LoadedTheme: Sendable {
     public let theme: Theme
     public let path: String?
     public let warnings: [ThemeWarning]
+
+    public init(theme: Theme, path: String?, warnings: [ThemeWarning]) {
+        self.theme = theme
+        self.path = path
+        self.warnings = warnings
+    }
 }
 
 public struct ThemeError: Error, CustomStringConvertible, Sendable {

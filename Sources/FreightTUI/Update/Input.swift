@@ -168,7 +168,7 @@ extension DashboardState {
         }
         if !view.quitRequested {
             view.quitRequested = true
-            notify("stopping: transfers in flight finish, then the checkpoint is saved")
+            notify("stopping: transfers in flight finish; q again abandons them")
             return [.stop(reason: reason)]
         }
         notify("abandoning transfers in flight")

@@ -27,7 +27,8 @@ extension DashboardState {
             }
             let tags = repositories.reduce(0) { $0 + $1.tags.count }
             let done = repositories.reduce(0) { $0 + $1.alreadyDone.count }
-            log.append(.info, "plan: \(repositories.count) repositories, \(tags) tags" + (done > 0 ? ", \(done) already done" : ""), at: date)
+            log.append(.info, "plan: \(plural(repositories.count, "repository", "repositories")), \(plural(tags, "tag"))"
+                       + (done > 0 ? ", \(done) already done" : ""), at: date)
         case .repositoryStarted(let name):
             run.withRepository(name) { if $0.status == .pending { $0.status = .running } }
         case .repositoryFinished(let name, let status):
@@ -36,7 +37,7 @@ extension DashboardState {
                 if status == .failed {
                     log.append(.error, "\(name): \(repository.failed) of \(repository.total) tags failed", at: date)
                 } else {
-                    log.append(.success, "\(name): done, \(repository.total) tags, \(ByteFormat.string(repository.bytes))", at: date)
+                    log.append(.success, "\(name): done, \(plural(repository.total, "tag")), \(ByteFormat.string(repository.bytes))", at: date)
                 }
             }
         case .tagStarted(let repository, let tag):

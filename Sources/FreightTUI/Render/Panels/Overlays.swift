@@ -9,23 +9,25 @@ enum KeyBar {
             canvas.text("  Enter keep  Esc clear", x: x, y: rect.y, width: max(0, rect.maxX - x), role: .dim)
             return
         }
-        let hidden: Set<DashboardAction> = state.mode == .browse ? [.pause, .focus] : []
-        for binding in KeyMap.bindings where binding.bar != nil && !hidden.contains(binding.action) {
-            let keys = binding.barKeys ?? binding.label
-            let word = binding.bar!
-            guard x + keys.count + 1 + word.count <= rect.maxX else { break }
-            x += canvas.text(keys, x: x, y: rect.y, role: .key)
-            x += canvas.text(" " + word, x: x, y: rect.y, role: .dim) + 2
-        }
         var notice = state.view.notice
         if notice == nil, state.mode == .live, state.run.isStopping {
             notice = state.view.quitRequested ? "stopping: transfers in flight finish; q again abandons them" : "stopping"
         }
+        var limit = rect.maxX
         if let notice {
+            // The notice takes the right end; keys go left of it, whole or not at all.
             let width = min(TextFit.width(notice) + 2, rect.width * 2 / 3)
-            let start = rect.maxX - width
-            canvas.fill(Rect(x: start, y: rect.y, width: width, height: 1), role: .notice)
-            canvas.field(notice, x: start + 1, y: rect.y, width: width - 2, role: .notice)
+            limit = rect.maxX - width - 1
+            canvas.fill(Rect(x: rect.maxX - width, y: rect.y, width: width, height: 1), role: .notice)
+            canvas.field(notice, x: rect.maxX - width + 1, y: rect.y, width: width - 2, role: .notice)
+        }
+        let hidden: Set<DashboardAction> = state.mode == .browse ? [.pause, .focus] : []
+        for binding in KeyMap.bindings where binding.bar != nil && !hidden.contains(binding.action) {
+            let keys = binding.barKeys ?? binding.label
+            let word = binding.bar!
+            guard x + keys.count + 1 + word.count <= limit else { break }
+            x += canvas.text(keys, x: x, y: rect.y, role: .key)
+            x += canvas.text(" " + word, x: x, y: rect.y, role: .dim) + 2
         }
     }
 }

@@ -1,8 +1,6 @@
 import Foundation
 import FreightCore
 
-func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
-
 /// Layers recompressed, their sizes before and after, what was saved.
 enum CompressionPanel {
     static func draw(_ canvas: inout Canvas, _ state: DashboardState, in rect: Rect) {
