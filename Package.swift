@@ -37,7 +37,7 @@ let package = Package(
                     dependencies: ["FreightRegistry", "FreightTestSupport"]),
         .testTarget(name: "FreightTUITests", dependencies: ["FreightTUI", "FreightEngine", "FreightCore", "FreightTestSupport"],
                     exclude: ["Golden"]),
-        .testTarget(name: "CLITests", dependencies: ["FreightCore", "FreightTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["FreightCore", "FreightEngine", "FreightTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

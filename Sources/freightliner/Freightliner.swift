@@ -12,6 +12,6 @@ struct Freightliner: AsyncParsableCommand {
             configuration, 3 interrupted with a checkpoint saved (resumable), 64 usage error.
             """,
         version: FreightVersion.current,
-        subcommands: [CopyCommand.self, ListCommand.self]
+        subcommands: [CopyCommand.self, ListCommand.self, DashboardCommand.self]
     )
 }
