@@ -64,9 +64,16 @@ struct InputTests {
     func resumeFinished() {
         var state = SampleRun.state(SampleRun.finishedRun, now: 90)
         #expect(state.handle(.character("r")).isEmpty)
-        #expect(state.view.notice?.contains("no checkpoint") == true)
+        #expect(state.view.notice == "resume it with `freightliner resume \(SampleRun.runID)`")
         state.canResume = true
         #expect(state.handle(.character("r")) == [.resume(runID: SampleRun.runID)])
+
+        var copy = SampleRun.state([(0, .runStarted(RunInfo(runID: "c", source: "a", destination: "b", startedAt: SampleRun.start,
+                                                            resumed: false, dryRun: false, checkpointPath: nil))),
+                                    (1, .runFinished(RunSummary(runID: "c", status: .failed)))])
+        copy.canResume = true
+        #expect(copy.handle(.character("r")).isEmpty)
+        #expect(copy.view.notice == "this run saved no checkpoint to resume from")
     }
 
     @Test("/ filters repositories as you type; Backspace, Enter keeps, Esc clears")

@@ -1,8 +1,9 @@
 import Foundation
 
 /// The dashboard on the terminal: `open` it (it says why not when the terminal cannot do
-/// it), then `show` a live run or `browse` saved ones. Curses runs on its own thread, stderr
-/// goes to a log file meanwhile, and the run's events never wait for the screen.
+/// it), then `show` a live run or `browse` saved ones (one of them, once). Curses runs on its
+/// own thread, stderr goes to a log file meanwhile, and the run's events never wait for the
+/// screen.
 ///
 /// ```swift
 /// switch await Dashboard.open(options) {

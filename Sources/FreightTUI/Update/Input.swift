@@ -151,8 +151,12 @@ extension DashboardState {
                 notify("the run is complete: nothing to resume")
                 return []
             }
-            guard canResume, let info = run.info, info.checkpointPath != nil, !info.dryRun else {
-                notify("this run has no checkpoint to resume from")
+            guard let info = run.info, info.checkpointPath != nil, !info.dryRun else {
+                notify("this run saved no checkpoint to resume from")
+                return []
+            }
+            guard canResume else {
+                notify("resume it with `freightliner resume \(info.runID)`")
                 return []
             }
             notify("resuming \(info.runID)…")
