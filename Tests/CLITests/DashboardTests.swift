@@ -148,7 +148,7 @@ struct DashboardTests {
         #expect(Self.colourEscapes(noColour.raw).isEmpty, "colour with NO_COLOR: \(Self.colourEscapes(noColour.raw).prefix(5))")
     }
 
-    @Test("resizing mid-run, down to too small and back, does not crash")
+    @Test("resizing mid-run, down to too small and back, does not crash; Ctrl-C then stops like q")
     func resize() throws {
         let registries = try Registries(tags: 6, layerSize: 256 * 1024)
         let proxy = try SlowProxy(upstream: registries.source.host, rate: 250_000)
@@ -168,9 +168,11 @@ struct DashboardTests {
         try session.waitForScreen("the layout at 100x30") { screen in
             screen.contains("Repositories") && screen.split(separator: "\n").contains { $0.hasPrefix("└") && $0.count == 100 }
         }
-        try session.send("q")
+        // Ctrl-C is the same as q: stop, let transfers finish, exit 3 while work remains.
+        try session.send("C-c")
         let status = try session.waitForExit()
         #expect(status == 3 || status == 0, "exit status \(status)")
+        #expect(session.capture().contains(status == 3 ? "interrupted:" : "completed:"))
     }
 
     @Test("an unknown TERM falls back to vt100 and says so; TERM=dumb gets plain lines")

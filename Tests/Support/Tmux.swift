@@ -17,7 +17,9 @@ public final class TmuxSession: @unchecked Sendable {
     /// last screen can still be captured.
     public init(width: Int, height: Int, command: [String], environment: [String: String?] = [:]) throws {
         socket = "freightliner-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        var script = "#!/bin/sh\ncd \(Self.quote(directory.path))\n"
+        // Ctrl-C reaches the whole foreground process group: like an interactive shell, the
+        // script survives it (a handler, unlike an ignore, is reset for the program by exec).
+        var script = "#!/bin/sh\ntrap : INT\ncd \(Self.quote(directory.path))\n"
         for (key, value) in environment.sorted(by: { $0.key < $1.key }) {
             script += value.map { "export \(key)=\(Self.quote($0))\n" } ?? "unset \(key)\n"
         }
