@@ -34,7 +34,10 @@ public final class TmuxSession: @unchecked Sendable {
 
     /// The first command forks the tmux server, which inherits its parent's descriptors; with
     /// Foundation's `Process` that left `waitUntilExit` waiting forever, so this one is spawned
-    /// and reaped directly, its output going to a file.
+    /// and reaped directly, its output going to a file. It starts with no signal blocked and
+    /// every disposition at its default, as from a shell: posix_spawn would otherwise pass on
+    /// the calling worker thread's mask, which blocks nearly everything, to the server and to
+    /// the program under test (no SIGWINCH, no SIGINT, and kill-server could not end panes).
     private func startServer(_ arguments: [String]) throws {
         let log = directory.file("tmux.log")
         var actions = posix_spawn_file_actions_t()
@@ -45,8 +48,17 @@ public final class TmuxSession: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let argv = (["tmux", "-L", socket, "-f", "/dev/null"] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, "tmux", &actions, nil, argv, environ)
+        let spawned = posix_spawnp(&pid, "tmux", &actions, &attributes, argv, environ)
         guard spawned == 0 else { throw Timeout(description: "cannot start tmux: \(String(cString: strerror(spawned)))") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
