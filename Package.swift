@@ -26,8 +26,9 @@ let package = Package(
         .target(name: "FreightRegistry", dependencies: ["FreightCore", "FreightHTTP", "FreightCloud"]),
         .target(name: "FreightSecrets", dependencies: ["FreightCore", "FreightHTTP", "FreightCloud"]),
         .target(name: "FreightEngine", dependencies: ["FreightCore", "FreightRegistry", "CZlib"]),
+        .target(name: "FreightTUI", dependencies: ["FreightCore", "FreightEngine", "CCurses"]),
         .executableTarget(name: "freightliner", dependencies: [
-            "FreightCore", "FreightHTTP", "FreightRegistry", "FreightEngine", "FreightCloud", "FreightSecrets",
+            "FreightCore", "FreightHTTP", "FreightRegistry", "FreightEngine", "FreightCloud", "FreightSecrets", "FreightTUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -37,7 +38,9 @@ let package = Package(
         .testTarget(name: "FreightRegistryTests",
                     dependencies: ["FreightRegistry", "FreightCloud", "FreightHTTP", "FreightTestSupport"]),
         .testTarget(name: "FreightEngineTests", dependencies: ["FreightEngine", "FreightTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["FreightCore", "FreightTestSupport"]),
+        .testTarget(name: "FreightTUITests", dependencies: ["FreightTUI", "FreightEngine", "FreightCore", "FreightTestSupport"],
+                    exclude: ["Golden"]),
+        .testTarget(name: "CLITests", dependencies: ["FreightCore", "FreightEngine", "FreightTestSupport"]),
         .testTarget(name: "FreightCloudTests", dependencies: ["FreightCloud", "FreightHTTP", "FreightTestSupport"]),
         .testTarget(name: "FreightSecretsTests",
                     dependencies: ["FreightSecrets", "FreightCloud", "FreightHTTP", "FreightTestSupport"]),

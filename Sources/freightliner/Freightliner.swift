@@ -14,7 +14,7 @@ struct Freightliner: AsyncParsableCommand {
             """,
         version: FreightVersion.current,
         subcommands: [CopyCommand.self, SyncCommand.self, ResumeCommand.self, CheckpointsCommand.self, ListCommand.self,
-                      SecretsCommand.self]
+                      SecretsCommand.self, DashboardCommand.self]
     )
 
     static func main() async {

@@ -68,7 +68,7 @@ struct SecretsCommand: AsyncParsableCommand {
                 let reference = try SecretReference(parsing: reference)
                 let version = try await service.providers().provider(for: reference).get(reference)
                 let value = try reference.field.map { try SecretField.extract($0, from: version.value, reference: reference) } ?? version.value
-                FileHandle.standardOutput.write(Data((value.revealed + "\n").utf8))
+                Console.out(value.revealed + "\n")
             }
         }
     }
@@ -92,7 +92,7 @@ struct SecretsCommand: AsyncParsableCommand {
             try await SecretsCommand.running {
                 let reference = try SecretReference(parsing: reference)
                 if isatty(STDIN_FILENO) == 1 {
-                    FileHandle.standardError.write(Data("freightliner: reading the value for \(reference) from stdin; end with Ctrl-D\n".utf8))
+                    Console.error("freightliner: reading the value for \(reference) from stdin; end with Ctrl-D\n")
                 }
                 let value = try Self.readValue()
                 let outcome = try await service.providers().provider(for: reference).put(reference, value: value)
