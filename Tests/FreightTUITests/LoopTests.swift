@@ -116,7 +116,8 @@ struct LoopTests {
         let loop = DashboardLoop(state: state, inbox: Inbox(), catalog: ThemeCatalog(directories: []), live: nil, browser: browser, log: nil)
         let owner = OwnerThread(name: "test-dashboard")
         let done = Task { await owner.run { loop.run(on: screen) } }
-        let deadline = Date().addingTimeInterval(10)
+        // A deadline only a failing test reaches; the machine may be loaded.
+        let deadline = Date().addingTimeInterval(60)
         while screen.frames.last?.text.contains("FAILED") != true, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         screen.feed([.character("q")])
         await done.value
