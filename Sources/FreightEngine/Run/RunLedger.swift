@@ -11,12 +11,15 @@ public final class RunLedger: Sendable {
 
     private let record: Locked<RunRecord>
     private let writer: CheckpointWriter?
+    /// Tags in the run (fixed once planned).
+    private let tagCount: Int
     private let sessionStart = ContinuousClock.now
     private let session = Locked(RunSummary.Session())
 
     public init(record: RunRecord, writer: CheckpointWriter?) {
         self.record = Locked(record)
         self.writer = writer
+        self.tagCount = record.repositories.reduce(0) { $0 + $1.tags.count }
     }
 
     public var current: RunRecord { record.value }
@@ -70,9 +73,13 @@ public final class RunLedger: Sendable {
         if writer.pendingJournalRecords >= Self.snapshotEvery { try await writer.snapshot(stamped()) }
     }
 
-    /// A repository is finished: the whole run is saved as a new snapshot.
+    /// A repository is finished. Its tags are durable in the journal already; a snapshot folds
+    /// the journal into a rewrite of the whole run, so it is taken only once the journal holds a
+    /// fair share of the run's tags. A snapshot per repository made a tree of many small
+    /// repositories quadratic (300 repositories of 3 tags: 6.9 s of CPU for a no-op sync).
     func repositoryFinished() async throws {
-        try await save()
+        guard let writer else { return }
+        if writer.pendingJournalRecords >= max(64, tagCount / 8) { try await writer.snapshot(stamped()) }
     }
 
     /// Ends this session in `state` and saves it.
