@@ -293,11 +293,11 @@ class Bench:
                 result["tags_checkpoint_on_tmpfs"] = self.scaling_case(1, 1000, checkpoint_root=shm)
             finally:
                 shutil.rmtree(shm, ignore_errors=True)
-        for key in ("tags", "repositories"):
+        # Linear growth shows as a flat (or falling, as fixed costs spread) marginal cost.
+        for key, unit in (("tags", "tag"), ("repositories", "repository")):
             rows = result[key]
             for previous, row in zip(rows, rows[1:]):
-                units = key
-                row["marginal_seconds_per_%s" % units[:-1]] = (row["seconds"] - previous["seconds"]) / (row[units] - previous[units])
+                row["marginal_seconds_per_" + unit] = (row["seconds"] - previous["seconds"]) / (row[key] - previous[key])
         return result
 
 
