@@ -378,8 +378,8 @@ def table(results):
         if scaling.get("tags_checkpoint_on_tmpfs"):
             rows = rows + [dict(scaling["tags_checkpoint_on_tmpfs"], note=", checkpoint on tmpfs")]
         for row in rows:
-            lines.append("| %d repositories, %d tags%s | %.2f s | %.1f ms | %.2f s | %.1f MiB | %.2f s | %s | %s |" % (
-                row["repositories"], row["tags"], row.get("note", ""), row["seconds"], 1000 * row["seconds"] / row["tags"],
+            lines.append("| %d repositor%s, %d tags%s | %.2f s | %.1f ms | %.2f s | %.1f MiB | %.2f s | %s | %s |" % (
+                row["repositories"], "y" if row["repositories"] == 1 else "ies", row["tags"], row.get("note", ""), row["seconds"], 1000 * row["seconds"] / row["tags"],
                 row["cpu_seconds"], row["peak_rss_mib"], row["noop_seconds"],
                 " ".join("%s %s" % item for item in row["requests_per_tag"].items()),
                 " ".join("%s %s" % item for item in row["noop_requests_per_tag"].items())))
