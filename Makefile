@@ -3,7 +3,7 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 PYTHON ?= python3
 DEBIAN_PACKAGES := libncursesw5-dev libcurl4-openssl-dev zlib1g-dev libssl-dev pkg-config \
-                   docker-registry skopeo tmux apache2-utils openssl curl
+                   docker-registry skopeo tmux apache2-utils openssl curl time
 PYTHON_MODULES := moto:moto[server] boto3:boto3 cryptography:cryptography
 BIN := .build/release/freightliner
 
@@ -44,6 +44,11 @@ install: build
 ## demo: two registries on loopback, sample images, and a live replication between them
 demo: deps build
 	@sh Tests/Fixtures/demo.sh $(BIN)
+
+## bench: freightliner vs skopeo vs the floor on a generated corpus (BENCH_SCALE, BENCH_REPEAT);
+## prints a table and writes Tests/Bench/results/latest.json. Never part of `make test`.
+bench: deps build
+	$(PYTHON) Tests/Bench/bench.py --bin $(BIN)
 
 clean:
 	rm -rf .build

@@ -77,8 +77,17 @@ struct BlobMover: Sendable {
             events.emit(.retrying(operation: "copy blob \(blob.digest.short) to \(destination.displayName)",
                                   attempt: attempt, delay: delay, reason: "\(error)"))
         }) {
-            let reader = try await source.openBlob(blob)
-            let upload = try await destination.beginUpload(expected: blob)
+            // Two independent round trips: asked together, an upload waits for one, not two.
+            async let opening = source.openBlob(blob)
+            async let beginning = destination.beginUpload(expected: blob)
+            let reader: BlobReader
+            do {
+                reader = try await opening
+            } catch {
+                if let upload = try? await beginning { await upload.abort() }
+                throw error
+            }
+            let upload = try await beginning  // on failure, the reader's deinit aborts the download
             var sent: Int64 = 0
             do {
                 for try await chunk in reader {
