@@ -5,31 +5,51 @@ import FreightRegistry
 /// the tags each repository has (its `tags/list`, read once per repository per run, then kept
 /// current as tags are pushed) and the manifests this run already stored in each repository.
 actor DestinationCache {
-    private var tags: [String: Task<Set<String>?, Never>] = [:]
+    /// A repository's tag list as read at its first use in this run.
+    private enum Listing {
+        /// The repository did not exist: everything in it comes from this run.
+        case missing
+        case tags(Set<String>)
+        /// It could not be read (no list permission, an error): assume anything may exist.
+        case unknown
+    }
+
+    private var listings: [String: Task<Listing, Never>] = [:]
     private var pushedTags: [String: Set<String>] = [:]
     private var manifests: [String: Set<Digest>] = [:]
+
+    private func listing(of repository: any ImageRepository) async -> Listing {
+        if let existing = listings[repository.path] { return await existing.value }
+        let task = Task<Listing, Never> {
+            do {
+                return .tags(Set(try await repository.tags()))
+            } catch let error as RegistryError where error.isNotFound {
+                return .missing
+            } catch {
+                return .unknown
+            }
+        }
+        listings[repository.path] = task
+        return await task.value
+    }
 
     /// Whether `repository` may have `tag`: false only when its tag list (read once) lacks it
     /// and this run has not pushed it. When the list cannot be read, everything may exist.
     func mayHave(_ tag: String, in repository: any ImageRepository) async -> Bool {
         if pushedTags[repository.path]?.contains(tag) == true { return true }
-        let task: Task<Set<String>?, Never>
-        if let existing = tags[repository.path] {
-            task = existing
-        } else {
-            task = Task {
-                do {
-                    return Set(try await repository.tags())
-                } catch let error as RegistryError where error.isNotFound {
-                    return []  // the repository does not exist yet
-                } catch {
-                    return nil
-                }
-            }
-            tags[repository.path] = task
+        switch await listing(of: repository) {
+        case .missing: return false
+        case .tags(let tags): return tags.contains(tag)
+        case .unknown: return true
         }
-        guard let known = await task.value else { return true }
-        return known.contains(tag)
+    }
+
+    /// Whether the repository did not exist when this run first looked: then every blob in it
+    /// was placed by this run (and is known to the blob location cache), so existence checks
+    /// can only answer "absent" and are skipped.
+    func isNew(_ repository: any ImageRepository) async -> Bool {
+        if case .missing = await listing(of: repository) { return true }
+        return false
     }
 
     func pushed(_ tag: String, in repository: String) {
