@@ -3,8 +3,8 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 PYTHON ?= python3
 DEBIAN_PACKAGES := libncursesw5-dev libcurl4-openssl-dev zlib1g-dev libssl-dev pkg-config \
-                   docker-registry skopeo tmux apache2-utils openssl
-PYTHON_MODULES := moto:moto[server] cryptography:cryptography
+                   docker-registry skopeo tmux apache2-utils openssl curl time
+PYTHON_MODULES := moto:moto[server] boto3:boto3 cryptography:cryptography
 BIN := .build/release/freightliner
 # Figures the reliability tests measure (faults injected, kill cycles, property executions).
 FIGURES := $(CURDIR)/.build/figures.txt
@@ -75,7 +75,7 @@ libfuzzer:
 	$(SWIFT) build --scratch-path $(FUZZ_BUILD) --target FreightEngine -Xswiftc -sanitize=fuzzer,address
 	swiftc -sanitize=fuzzer,address -parse-as-library -g Fuzz/ParserFuzzer.swift -I $(FUZZ_BUILD)/debug/Modules \
 	  $(foreach shim,CCrypto CCurl CZlib,-Xcc -fmodule-map-file=Sources/$(shim)/module.modulemap) \
-	  $(foreach module,FreightCore FreightHTTP FreightRegistry FreightEngine,$(FUZZ_BUILD)/debug/$(module).build/*.o) \
+	  $(foreach module,FreightCore FreightHTTP FreightCloud FreightRegistry FreightEngine,$(FUZZ_BUILD)/debug/$(module).build/*.o) \
 	  -lcurl -lcrypto -lz -o $(FUZZ_BUILD)/parser-fuzzer 2>&1 | grep -v 'ld.gold: warning' || true
 	@mkdir -p $(FUZZ_BUILD)/corpus .build
 	SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(LSAN_OPTIONS_FILE) $(FUZZ_BUILD)/parser-fuzzer -max_total_time=$(FUZZ_SECONDS) \
@@ -102,6 +102,11 @@ install: build
 ## demo: two registries on loopback, sample images, and a live replication between them
 demo: deps build
 	@sh Tests/Fixtures/demo.sh $(BIN)
+
+## bench: freightliner vs skopeo vs the floor on a generated corpus (BENCH_SCALE, BENCH_REPEAT);
+## prints a table and writes Tests/Bench/results/latest.json. Never part of `make test`.
+bench: deps build
+	$(PYTHON) Tests/Bench/bench.py --bin $(BIN)
 
 clean:
 	rm -rf .build .build-asan .build-tsan .build-fuzz

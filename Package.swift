@@ -26,10 +26,13 @@ let package = Package(
 
         .target(name: "FreightCore", dependencies: ["CCrypto"]),
         .target(name: "FreightHTTP", dependencies: ["FreightCore", "CCurl"]),
-        .target(name: "FreightRegistry", dependencies: ["FreightCore", "FreightHTTP"]),
+        .target(name: "FreightCloud", dependencies: ["FreightCore", "FreightHTTP", "CCrypto"]),
+        .target(name: "FreightRegistry", dependencies: ["FreightCore", "FreightHTTP", "FreightCloud"]),
+        .target(name: "FreightSecrets", dependencies: ["FreightCore", "FreightHTTP", "FreightCloud"]),
         .target(name: "FreightEngine", dependencies: ["FreightCore", "FreightRegistry", "CZlib"]),
+        .target(name: "FreightTUI", dependencies: ["FreightCore", "FreightEngine", "CCurses"]),
         .executableTarget(name: "freightliner", dependencies: [
-            "FreightCore", "FreightHTTP", "FreightRegistry", "FreightEngine",
+            "FreightCore", "FreightHTTP", "FreightRegistry", "FreightEngine", "FreightCloud", "FreightSecrets", "FreightTUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -37,10 +40,15 @@ let package = Package(
         .testTarget(name: "FreightCoreTests", dependencies: ["FreightCore", "FreightTestSupport", propertyBased]),
         .testTarget(name: "FreightHTTPTests", dependencies: ["FreightHTTP", "FreightTestSupport"]),
         .testTarget(name: "FreightRegistryTests",
-                    dependencies: ["FreightRegistry", "FreightTestSupport", propertyBased]),
-        .testTarget(name: "FreightEngineTests",
-                    dependencies: ["FreightEngine", "FreightTestSupport", propertyBased]),
-        .testTarget(name: "CLITests", dependencies: ["FreightCore", "FreightTestSupport"]),
+                    dependencies: ["FreightRegistry", "FreightCloud", "FreightHTTP", "FreightTestSupport", propertyBased]),
+        .testTarget(name: "FreightEngineTests", dependencies: ["FreightEngine", "FreightTestSupport", propertyBased]),
+        .testTarget(name: "FreightTUITests", dependencies: ["FreightTUI", "FreightEngine", "FreightCore", "FreightTestSupport",
+                                                            propertyBased],
+                    exclude: ["Golden"]),
+        .testTarget(name: "CLITests", dependencies: ["FreightCore", "FreightEngine", "FreightTestSupport"]),
+        .testTarget(name: "FreightCloudTests", dependencies: ["FreightCloud", "FreightHTTP", "FreightTestSupport"]),
+        .testTarget(name: "FreightSecretsTests",
+                    dependencies: ["FreightSecrets", "FreightCloud", "FreightHTTP", "FreightTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -13,6 +13,9 @@
 #include <langinfo.h>
 #include <ncurses.h>
 #include <term.h>
+#include <string.h>
+#include <stdio.h>
+#include <sys/prctl.h>
 
 static inline int fl_color_pair(int n) { return (int)COLOR_PAIR(n); }
 static inline int fl_lines(WINDOW *w) { int y, x; getmaxyx(w, y, x); (void)x; return y; }
@@ -39,6 +42,45 @@ static inline int fl_key_ppage(void) { return KEY_PPAGE; }
 static inline int fl_key_home(void) { return KEY_HOME; }
 static inline int fl_key_end(void) { return KEY_END; }
 static inline int fl_err(void) { return ERR; }
+
+static inline int fl_ok(void) { return OK; }
+static inline int fl_key_code_yes(void) { return KEY_CODE_YES; }
+
+/// Reads one key: returns OK (a character in *code), KEY_CODE_YES (a KEY_* code) or ERR
+/// (nothing within the window's timeout).
+static inline int fl_read_key(int *code) {
+    wint_t ch = 0;
+    int result = wget_wch(stdscr, &ch);
+    *code = (int)ch;
+    return result;
+}
+
+/// Sets LC_CTYPE from the environment and says whether its codeset is UTF-8.
+static inline int fl_locale_is_utf8(void) {
+    setlocale(LC_CTYPE, "");
+    const char *codeset = nl_langinfo(CODESET);
+    return codeset != NULL && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
+}
+
+/// Whether terminfo knows `term` and it can address the cursor; never prints or exits
+/// (unlike initscr). Leaves no terminal set up.
+static inline int fl_terminal_usable(const char *term) {
+    int error = 0;
+    if (setupterm(term, 1, &error) != OK) return 0;
+    const char *cup = tigetstr("cup");
+    int usable = cup != NULL && cup != (const char *)-1;
+    del_curterm(cur_term);
+    return usable;
+}
+
+/// newterm on stdout/stdin; NULL when the terminal cannot be set up.
+static inline SCREEN *fl_newterm(const char *term) { return newterm(term, stdout, stdin); }
+
+/// Names the calling thread (at most 15 bytes show) for top -H and /proc; prctl is variadic.
+static inline void fl_name_this_thread(const char *name) { prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
+
+/// Makes the next refresh repaint the whole screen (after a resize or a theme change).
+static inline void fl_force_repaint(void) { clearok(curscr, TRUE); }
 
 /// Writes one cell: a wide character with attributes and a colour pair.
 static inline int fl_put_cell(int y, int x, wchar_t ch, attr_t attrs, short pair) {

@@ -80,6 +80,9 @@ public final class ByteChannel: Sendable {
         self.state = Locked(State())
     }
 
+    /// Bytes waiting to be read.
+    public var buffered: Int { state.withLock { $0.buffered } }
+
     func setSignal(_ signal: (@Sendable (Signal) -> Void)?) {
         state.withLock { $0.signal = signal }
     }

@@ -13,6 +13,7 @@ final class CurlTransfer: @unchecked Sendable {
     let easy: UnsafeMutableRawPointer
     let response = ByteChannel(capacity: 1 << 20)
     let cancelled = Atomic<Bool>(false)
+    private let counts: RequestCounts
     var headContinuation: CheckedContinuation<HTTPResponseHead, any Error>?
 
     private var headerList: UnsafeMutablePointer<curl_slist>?
@@ -24,12 +25,13 @@ final class CurlTransfer: @unchecked Sendable {
     private var bodyOffset = 0
     private var finished = false
 
-    init(request: HTTPRequest, configuration: HTTPClient.Configuration) throws {
+    init(request: HTTPRequest, configuration: HTTPClient.Configuration, counts: RequestCounts) throws {
         guard let easy = curl_easy_init() else {
             throw HTTPTransportError(message: "libcurl could not create a handle", url: request.url)
         }
         self.easy = easy
         self.request = request
+        self.counts = counts
         errorBuffer = .allocate(capacity: Int(fl_curl_error_size()))
         errorBuffer.initialize(to: 0)
         configure(configuration)
@@ -107,19 +109,31 @@ final class CurlTransfer: @unchecked Sendable {
             headersTooLarge = true
             return 0
         }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.hasPrefix("HTTP/") {
+        // Header lines are ASCII by the protocol, so they are parsed as bytes: Foundation's
+        // trimmingCharacters (through NSString) cost ~15 % of the CPU of a no-op sync.
+        let text = Self.trimmed(line[...])
+        if text.starts(with: "HTTP/".utf8) {
             // A new status line: an interim (1xx) or proxy CONNECT response came before; only the
             // last response's headers count.
-            let parts = text.split(separator: " ", maxSplits: 2)
-            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            let afterVersion = text.drop { $0 != UInt8(ascii: " ") }.drop { $0 == UInt8(ascii: " ") }
+            let code = afterVersion.prefix { $0 != UInt8(ascii: " ") }
+            status = Int(String(decoding: code, as: UTF8.self)) ?? 0
             headers = HTTPHeaders()
-        } else if let colon = text.firstIndex(of: ":") {
-            let name = text[..<colon].trimmingCharacters(in: .whitespaces)
-            let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            headers.add(name, value)
+        } else if let colon = text.firstIndex(of: UInt8(ascii: ":")) {
+            let name = Self.trimmed(text[..<colon])
+            let value = Self.trimmed(text[(colon + 1)...])
+            headers.add(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
         }
         return line.count
+    }
+
+    /// `bytes` without ASCII whitespace (space, tab, CR, LF, VT, FF) at either end.
+    private static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> Slice<UnsafeRawBufferPointer> {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        var start = bytes.startIndex, end = bytes.endIndex
+        while start < end, isSpace(bytes[start]) { start += 1 }
+        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
+        return bytes[start..<end]
     }
 
     func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Int {
@@ -177,6 +191,9 @@ final class CurlTransfer: @unchecked Sendable {
     func complete(_ code: CURLcode?) {
         guard !finished else { return }
         finished = true
+        var connects = 0
+        fl_easy_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &connects)
+        counts.connectionsOpened(connects)
         let error: (any Error)?
         switch code {
         case nil:

@@ -42,7 +42,7 @@ public final class HTTPClient: Sendable {
     /// Sends `request` and returns once the response head has arrived; the body streams after.
     public func execute(_ request: HTTPRequest) async throws -> HTTPResponse {
         requestCounts.record(request.method)
-        let transfer = try CurlTransfer(request: request, configuration: configuration)
+        let transfer = try CurlTransfer(request: request, configuration: configuration, counts: requestCounts)
         let started = ContinuousClock.now
         do {
             let head = try await withTaskCancellationHandler {
@@ -65,18 +65,31 @@ public final class HTTPClient: Sendable {
         let elapsed = (ContinuousClock.now - start).components
         let milliseconds = elapsed.seconds * 1000 + elapsed.attoseconds / 1_000_000_000_000_000
         let line = "http: \(request.method.rawValue) \(HTTPTransportError.redact(request.url)) -> \(result) (\(milliseconds) ms)\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        try? FileHandle.standardError.write(contentsOf: Data(line.utf8))
     }
 }
 
-/// Counts of requests by method, safe to read while a run goes on.
+/// Counts of requests by method, and of connections opened, safe to read while a run goes on.
 public final class RequestCounts: Sendable {
-    private let counts = Locked<[String: Int]>([:])
+    private struct Counts: Sendable {
+        var methods: [String: Int] = [:]
+        var connections = 0
+    }
+
+    private let counts = Locked(Counts())
 
     func record(_ method: HTTPRequest.Method) {
-        counts.withLock { $0[method.rawValue, default: 0] += 1 }
+        counts.withLock { $0.methods[method.rawValue, default: 0] += 1 }
+    }
+
+    func connectionsOpened(_ count: Int) {
+        guard count > 0 else { return }
+        counts.withLock { $0.connections += count }
     }
 
     /// A snapshot: method name → requests sent.
-    public var snapshot: [String: Int] { counts.withLock { $0 } }
+    public var snapshot: [String: Int] { counts.withLock { $0.methods } }
+
+    /// TCP connections opened so far (the rest of the requests reused one).
+    public var connections: Int { counts.withLock { $0.connections } }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import FreightCore
 
 @main
@@ -12,6 +13,13 @@ struct Freightliner: AsyncParsableCommand {
             configuration, 3 interrupted with a checkpoint saved (resumable), 64 usage error.
             """,
         version: FreightVersion.current,
-        subcommands: [CopyCommand.self, SyncCommand.self, ResumeCommand.self, CheckpointsCommand.self, ListCommand.self]
+        subcommands: [CopyCommand.self, SyncCommand.self, ResumeCommand.self, CheckpointsCommand.self, ListCommand.self,
+                      SecretsCommand.self, DashboardCommand.self]
     )
+
+    static func main() async {
+        // A closed pipe (a credential helper that exited, `| head`) must be an error, not death.
+        signal(SIGPIPE, SIG_IGN)
+        await main(nil)
+    }
 }

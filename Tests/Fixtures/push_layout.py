@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -34,16 +35,22 @@ class Registry:
 
     def request(self, method, path, data=None, headers=None, ok=(200, 201, 202, 204)):
         url = path if path.startswith("http") else self.base + path
-        request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
-        if self.auth:
-            request.add_header("Authorization", self.auth)
-        try:
-            with urllib.request.urlopen(request) as response:
-                return response.status, response.headers, response.read()
-        except urllib.error.HTTPError as error:
-            if error.code in ok:
-                return error.code, error.headers, error.read()
-            raise SystemExit("%s %s -> %d %s" % (method, url, error.code, error.read()[:300]))
+        for attempt in range(5):
+            request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
+            if self.auth:
+                request.add_header("Authorization", self.auth)
+            try:
+                with urllib.request.urlopen(request) as response:
+                    return response.status, response.headers, response.read()
+            except urllib.error.HTTPError as error:
+                if error.code in ok:
+                    return error.code, error.headers, error.read()
+                # distribution 2.8 answers 500 now and then while another push writes the same
+                # blob (parallel pushes of images sharing base layers): that passes.
+                if error.code >= 500 and attempt < 4 and method in ("HEAD", "GET", "PUT"):
+                    time.sleep(0.1 * (attempt + 1))
+                    continue
+                raise SystemExit("%s %s -> %d %s" % (method, url, error.code, error.read()[:300]))
 
 
 def push_blob(registry, repository, layout, digest):

@@ -56,6 +56,17 @@ struct ManifestTests {
         #expect(error?.description.contains("schema 1") == true)
     }
 
+    @Test("a Content-Type loses its parameters and surrounding blanks", arguments: [
+        ("application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.manifest.v1+json"),
+        ("application/vnd.oci.image.index.v1+json; charset=utf-8", "application/vnd.oci.image.index.v1+json"),
+        (" \tapplication/json \t;q=1;x=y", "application/json"),
+        ("; charset=utf-8", ""),
+        ("", ""),
+    ])
+    func stripParameters(contentType: String, expected: String) {
+        #expect(ManifestDocument.stripParameters(contentType) == expected)
+    }
+
     @Test("a document over 4 MiB is refused before decoding")
     func oversized() {
         let padding = String(repeating: " ", count: ManifestDocument.maxSize)

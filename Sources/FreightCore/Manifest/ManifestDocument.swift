@@ -100,7 +100,13 @@ public struct ManifestDocument: Sendable, Hashable {
     }
 
     public static func stripParameters(_ contentType: String) -> String {
-        String(contentType.split(separator: ";", maxSplits: 1).first ?? "").trimmingCharacters(in: .whitespaces)
+        // On bytes: Foundation's trimmingCharacters was ~4 % of a no-op sync's CPU (one per HEAD).
+        let utf8 = contentType.utf8
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var start = utf8.startIndex, end = utf8.firstIndex(of: UInt8(ascii: ";")) ?? utf8.endIndex
+        while start < end, isBlank(utf8[start]) { start = utf8.index(after: start) }
+        while end > start, isBlank(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+        return String(decoding: utf8[start..<end], as: UTF8.self)
     }
 
     private static func describe(_ error: DecodingError) -> String {

@@ -63,6 +63,8 @@ public struct RunSummary: Sendable, Equatable, Codable {
     public var failures: [Failure] = []
     /// HTTP requests this session sent, by method.
     public var requests: [String: Int] = [:]
+    /// TCP connections this session opened (every other request reused one).
+    public var connections = 0
     /// Why the checkpoint could not be written, when it could not: the run stopped there.
     public var checkpointError: String?
 
@@ -77,7 +79,7 @@ public struct RunSummary: Sendable, Equatable, Codable {
         case bytesTransferred = "bytes_transferred"
         case compression
         case durationSeconds = "duration_seconds"
-        case session, failures, requests
+        case session, failures, requests, connections
         case checkpointError = "checkpoint_error"
     }
 

@@ -106,7 +106,8 @@ public final class Replicator: Sendable {
                 checkpointFailed(error)
             }
         }
-        var summary = ledger.summary(status: status, requests: http?.requestCounts.snapshot ?? [:])
+        var summary = ledger.summary(status: status, requests: http?.requestCounts.snapshot ?? [:],
+                                     connections: http?.requestCounts.connections ?? 0)
         if let failure = checkpointFailure.value {
             events.emit(.warning("the checkpoint could not be written, so the run stopped: \(failure)"))
             summary.checkpointError = failure
@@ -135,9 +136,11 @@ public final class Replicator: Sendable {
         knowledge.learn(from: ledger.current)
         let compressionCache = CompressionCache(rewrites: knowledge.rewrites, manifests: knowledge.manifests)
         var movers: [String: BlobMover] = [:]
+        var caches: [String: DestinationCache] = [:]
         for job in repositories where movers[job.destination.storeIdentity] == nil {
             movers[job.destination.storeIdentity] = BlobMover(locations: BlobLocations(), uploadLane: uploadLane,
                                                               retry: options.retry, events: events, dryRun: options.dryRun)
+            caches[job.destination.storeIdentity] = DestinationCache()
         }
         // Blobs earlier sessions placed are mount sources for this one (only hints: a mount of a
         // blob that has gone since fails, and the blob is uploaded).
@@ -158,7 +161,7 @@ public final class Replicator: Sendable {
                 let compressor = options.compression.isEnabled && !options.dryRun
                     ? LayerCompressor(settings: options.compression, cache: compressionCache, mover: mover) : nil
                 let copier = ImageCopier(source: job.source, destination: job.destination, repositoryName: job.name,
-                                         mover: mover, compressor: compressor, events: events,
+                                         mover: mover, cache: caches[job.destination.storeIdentity]!, compressor: compressor, events: events,
                                          force: options.force, dryRun: options.dryRun)
                 var started = false
                 for tagIndex in pending {
@@ -177,7 +180,7 @@ public final class Replicator: Sendable {
                         started = true
                         events.emit(.repositoryStarted(repository: job.name))
                     }
-                    let tagJob = ledger.current.repositories[index].tags[tagIndex].job
+                    let tagJob = ledger.job(repository: index, tag: tagIndex)
                     group.addTask {
                         defer { tagLane.release() }
                         events.emit(.tagStarted(repository: job.name, tag: tagJob.label))
@@ -199,16 +202,11 @@ public final class Replicator: Sendable {
                             return counts[index]
                         }
                         if left == 0 {
+                            // Every tag of it is in the journal already: the checkpoint holds the
+                            // repository's completion without a snapshot of the whole run.
                             let status: RepositoryStatus = anyFailed.value[index] ? .failed : .completed
                             events.emit(.repositoryFinished(repository: job.name, status: status))
-                            if !options.dryRun {
-                                do {
-                                    try await ledger.repositoryFinished()
-                                    if let path = ledger.checkpointPath { events.emit(.checkpointSaved(path: path, at: Date())) }
-                                } catch {
-                                    self.checkpointFailed(error)
-                                }
-                            }
+                            if let path = ledger.checkpointPath { events.emit(.checkpointSaved(path: path, at: Date())) }
                         }
                     }
                 }

@@ -5,22 +5,30 @@ import FreightCore
 /// checkpoint writer when the run has one (`copy` and `--dry-run` keep it in memory only).
 /// Every count in the summary is derived from it.
 public final class RunLedger: Sendable {
-    /// A snapshot is also taken when this many tags were journaled since the last one, so a
-    /// resume never replays a long journal and no file grows without bound.
-    static let snapshotEvery = 512
+    /// A snapshot costs O(tags in the run), a journal record O(1). Snapshotting once the journal
+    /// holds half as many records as the run has tags (at least 256) keeps the total cost of
+    /// checkpointing linear in the number of tags, and a resume replays a bounded journal.
+    static func snapshotThreshold(totalTags: Int) -> Int { max(256, totalTags / 2) }
 
     private let record: Locked<RunRecord>
     private let writer: CheckpointWriter?
+    private let snapshotThreshold: Int
     private let sessionStart = ContinuousClock.now
     private let session = Locked(RunSummary.Session())
 
     public init(record: RunRecord, writer: CheckpointWriter?) {
         self.record = Locked(record)
         self.writer = writer
+        snapshotThreshold = Self.snapshotThreshold(totalTags: record.progress.total)
     }
 
     public var current: RunRecord { record.value }
     public var checkpointPath: String? { writer.map { $0.store.runDirectory($0.runID) } }
+
+    /// The job of one tag, without copying the record.
+    func job(repository: Int, tag: Int) -> TagJob {
+        record.withLock { $0.repositories[repository].tags[tag].job }
+    }
 
     public func pendingTags(in repository: Int) -> [Int] {
         record.withLock { record in
@@ -42,7 +50,9 @@ public final class RunLedger: Sendable {
             var tagRecord = record.repositories[repository].tags[tag]
             tagRecord.stats.add(stats)
             if let sourceDigest { tagRecord.sourceDigest = sourceDigest }
-            if !rewrites.isEmpty { tagRecord.rewrites = (tagRecord.rewrites ?? []) + rewrites }
+            let known = tagRecord.rewrites ?? []
+            let learned = rewrites.filter { !known.contains($0) }
+            if !learned.isEmpty { tagRecord.rewrites = known + learned }
             if !blobs.isEmpty { tagRecord.blobs = blobs }
             switch outcome {
             case .copied(_, let digest)?:
@@ -68,12 +78,7 @@ public final class RunLedger: Sendable {
         }
         guard let writer else { return }
         try await writer.append(repository: repository, tag: tag, record: updated)
-        if writer.pendingJournalRecords >= Self.snapshotEvery { try await writer.snapshot(stamped()) }
-    }
-
-    /// A repository is finished: the whole run is saved as a new snapshot.
-    func repositoryFinished() async throws {
-        try await save()
+        if writer.pendingJournalRecords >= snapshotThreshold { try await writer.snapshot(stamped()) }
     }
 
     /// Ends this session in `state` and saves it.
@@ -97,7 +102,7 @@ public final class RunLedger: Sendable {
     }
 
     /// The run's summary: whole-run counts from every tag's record, `session` from this one.
-    public func summary(status: RunSummary.Status, requests: [String: Int] = [:]) -> RunSummary {
+    public func summary(status: RunSummary.Status, requests: [String: Int] = [:], connections: Int = 0) -> RunSummary {
         let record = self.record.value
         var summary = RunSummary(runID: record.runID, status: status)
         summary.repositories.total = record.repositories.count
@@ -131,6 +136,7 @@ public final class RunLedger: Sendable {
         summary.session.durationSeconds = elapsed
         summary.durationSeconds = record.previousDuration + elapsed
         summary.requests = requests
+        summary.connections = connections
         return summary
     }
 }

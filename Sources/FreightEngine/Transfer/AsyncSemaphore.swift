@@ -54,6 +54,9 @@ public final class AsyncSemaphore: Sendable {
         }
     }
 
+    /// Tasks queued for a permit right now.
+    public var waiting: Int { state.withLock { $0.waiters.count - $0.head } }
+
     public func release() {
         let next = state.withLock { state -> CheckedContinuation<Void, any Error>? in
             guard state.head < state.waiters.count else {

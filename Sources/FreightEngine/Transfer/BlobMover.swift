@@ -13,8 +13,8 @@ struct BlobMover: Sendable {
 
     /// Makes `blob` present in `destination`, streamed from `source` if it must be uploaded.
     func move(_ blob: Descriptor, from source: any ImageRepository, to destination: any ImageRepository,
-              progress: @escaping @Sendable (Int64) -> Void) async throws -> BlobTransferKind {
-        try await place(blob, in: destination, sameStoreSource: source) {
+              destinationIsNew: Bool = false, progress: @escaping @Sendable (Int64) -> Void) async throws -> BlobTransferKind {
+        try await place(blob, in: destination, sameStoreSource: source, destinationIsNew: destinationIsNew) {
             if dryRun {
                 progress(blob.size)
                 return
@@ -28,8 +28,10 @@ struct BlobMover: Sendable {
     /// Makes `blob` present in `destination`: nothing if it is there, a mount if a sibling
     /// repository (or `sameStoreSource`) holds it, else `upload` (which takes its own permit
     /// of the upload lane). One blob is placed at most once at a time per destination store.
+    /// `destinationIsNew`: the repository did not exist before this run, so a HEAD could only
+    /// answer "absent" and is skipped.
     func place(_ blob: Descriptor, in destination: any ImageRepository, sameStoreSource: (any ImageRepository)? = nil,
-               upload: @Sendable () async throws -> Void) async throws -> BlobTransferKind {
+               destinationIsNew: Bool = false, upload: @Sendable () async throws -> Void) async throws -> BlobTransferKind {
         while true {
             switch await locations.claim(blob.digest, for: destination.path) {
             case .present:
@@ -40,7 +42,7 @@ struct BlobMover: Sendable {
             case .claimed(let holder):
                 do {
                     let kind = try await decide(blob, in: destination, knownHolder: holder, sameStoreSource: sameStoreSource,
-                                                upload: upload)
+                                                destinationIsNew: destinationIsNew, upload: upload)
                     await locations.finish(blob.digest, for: destination.path, success: true)
                     return kind
                 } catch {
@@ -52,14 +54,15 @@ struct BlobMover: Sendable {
     }
 
     private func decide(_ blob: Descriptor, in destination: any ImageRepository, knownHolder: String?,
-                        sameStoreSource: (any ImageRepository)?, upload: @Sendable () async throws -> Void) async throws -> BlobTransferKind {
+                        sameStoreSource: (any ImageRepository)?, destinationIsNew: Bool,
+                        upload: @Sendable () async throws -> Void) async throws -> BlobTransferKind {
         // A sibling known to hold it: one mount request, no HEAD needed (a mount of a blob the
         // repository already has succeeds too).
         if let holder = knownHolder, holder != destination.path {
             if dryRun { return .mounted }
             if try await destination.mountBlob(blob.digest, from: holder) { return .mounted }
         }
-        if try await destination.blobSize(blob.digest) != nil { return .skipped }
+        if !destinationIsNew, try await destination.blobSize(blob.digest) != nil { return .skipped }
         if let source = sameStoreSource, source.storeIdentity == destination.storeIdentity, source.path != destination.path {
             if dryRun { return .mounted }
             if try await destination.mountBlob(blob.digest, from: source.path) { return .mounted }
@@ -77,8 +80,17 @@ struct BlobMover: Sendable {
             events.emit(.retrying(operation: "copy blob \(blob.digest.short) to \(destination.displayName)",
                                   attempt: attempt, delay: delay, reason: "\(error)"))
         }) {
-            let reader = try await source.openBlob(blob)
-            let upload = try await destination.beginUpload(expected: blob)
+            // Two independent round trips: asked together, an upload waits for one, not two.
+            async let opening = source.openBlob(blob)
+            async let beginning = destination.beginUpload(expected: blob)
+            let reader: BlobReader
+            do {
+                reader = try await opening
+            } catch {
+                if let upload = try? await beginning { await upload.abort() }
+                throw error
+            }
+            let upload = try await beginning  // on failure, the reader's deinit aborts the download
             var sent: Int64 = 0
             do {
                 for try await chunk in reader {

@@ -23,6 +23,8 @@ struct ImageCopier: Sendable {
     /// The name events use for this repository.
     let repositoryName: String
     let mover: BlobMover
+    /// The destination's tags and manifests as far as this run knows them.
+    let cache: DestinationCache
     /// Set when layers are to be recompressed (never in a dry run: that would write).
     let compressor: LayerCompressor?
     let events: EventBus
@@ -43,21 +45,23 @@ struct ImageCopier: Sendable {
     }
 
     private func copyThrowing(_ job: TagJob, into record: Locked<Outcome>) async throws -> TagOutcome {
-        guard let sourceDescriptor = try await source.manifestDescriptor(job.source) else {
-            throw RegistryError(status: 404, code: "MANIFEST_UNKNOWN", message: "not found at the source",
-                                operation: "\(source.displayName):\(job.source)")
-        }
-        record.withLock { $0.sourceDigest = sourceDescriptor.digest }
-        if !force, let existing = try await destination.manifestDescriptor(job.destination ?? sourceDescriptor.digest.description) {
-            var expected = sourceDescriptor.digest
-            if let compressor, let rewritten = await compressor.cache.rewrittenManifest(sourceDescriptor.digest, settings: compressor.settings) {
-                expected = rewritten
+        let root: ManifestDocument
+        if !force, let tag = job.destination, !(await cache.mayHave(tag, in: destination)) {
+            // The destination's tag list lacks it: nothing to compare, so read the source manifest
+            // straight away (its digest comes with it) instead of a HEAD first.
+            root = try await sourceManifest(job.source)
+            record.withLock { $0.sourceDigest = root.digest }
+        } else {
+            switch try await compareWithDestination(job, record: record) {
+            case .upToDate(let destinationDigest):
+                return .skipped(digest: destinationDigest)
+            case .copy(let sourceDigest):
+                root = try await sourceManifest(sourceDigest.description)
             }
-            if existing.digest == expected { return .skipped(digest: existing.digest) }
         }
-        let root = try await source.manifest(sourceDescriptor.digest.description)
         let graph = try await ManifestGraph.load(root: root, from: source)
 
+        let destinationIsNew = await cache.isNew(destination)
         let total = graph.blobs.reduce(Int64(0)) { $0 + $1.size }
         let progress = ProgressReporter(events: events, repository: repositoryName, tag: job.label, total: total)
         let replacements = Locked<[Digest: Descriptor]>([:])
@@ -87,7 +91,9 @@ struct ImageCopier: Sendable {
                         events.emit(.blobFinished(repository: repositoryName, digest: result.descriptor.digest,
                                                   size: result.descriptor.size, transfer: result.transfer))
                     } else {
-                        let kind = try await mover.move(blob, from: source, to: destination) { progress.add($0) }
+                        let kind = try await mover.move(blob, from: source, to: destination, destinationIsNew: destinationIsNew) {
+                            progress.add($0)
+                        }
                         record.withLock { $0.stats.count(kind, size: blob.size) }
                         if kind != .uploaded { progress.add(blob.size) }
                         events.emit(.blobFinished(repository: repositoryName, digest: blob.digest, size: blob.size, transfer: kind))
@@ -113,15 +119,66 @@ struct ImageCopier: Sendable {
         }
         let top = try Self.rewrite(root, layers: layers, children: rewritten)
         if !dryRun {
-            for child in children {
+            for child in children where !(await cache.hasManifest(child.digest, in: destination.path)) {
                 try await destination.putManifest(child, tag: nil)
+                await cache.storedManifest(child.digest, in: destination.path)
             }
             try await destination.putManifest(top, tag: job.destination)
+            await cache.storedManifest(top.digest, in: destination.path)
+            if let tag = job.destination { await cache.pushed(tag, in: destination.path) }
         }
         if let compressor {
             await compressor.cache.recordManifest(root.digest, settings: compressor.settings, destination: top.digest)
         }
         return .copied(bytes: record.withLock { $0.stats.bytes }, digest: top.digest)
+    }
+
+    private enum Comparison {
+        /// The destination has what this tag must become (its digest, rewritten or not).
+        case upToDate(Digest)
+        /// Copy the source manifest with this digest.
+        case copy(Digest)
+    }
+
+    /// HEADs the source and the destination (setting `record.sourceDigest`). The two lookups
+    /// are independent when the destination tag is known, so they go out together: an
+    /// up-to-date tag costs one round trip, not two.
+    private func compareWithDestination(_ job: TagJob, record: Locked<Outcome>) async throws -> Comparison {
+        async let existingByTag = destinationByTag(job)
+        guard let sourceDescriptor = try await source.manifestDescriptor(job.source) else { throw notFound(job.source) }
+        record.withLock { $0.sourceDigest = sourceDescriptor.digest }
+        let existing: Descriptor?
+        if job.destination != nil {
+            existing = try await existingByTag
+        } else {
+            existing = force ? nil : try await destination.manifestDescriptor(sourceDescriptor.digest.description)
+        }
+        guard let existing else { return .copy(sourceDescriptor.digest) }
+        var expected = sourceDescriptor.digest
+        if let compressor, let rewritten = await compressor.cache.rewrittenManifest(sourceDescriptor.digest, settings: compressor.settings) {
+            expected = rewritten
+        }
+        return existing.digest == expected ? .upToDate(existing.digest) : .copy(sourceDescriptor.digest)
+    }
+
+    /// The source manifest a tag or digest names; a missing one says so plainly.
+    private func sourceManifest(_ reference: String) async throws -> ManifestDocument {
+        do {
+            return try await source.manifest(reference)
+        } catch let error as RegistryError where error.isNotFound {
+            throw notFound(reference)
+        }
+    }
+
+    private func notFound(_ reference: String) -> RegistryError {
+        RegistryError(status: 404, code: "MANIFEST_UNKNOWN", message: "not found at the source", operation: "\(source.displayName):\(reference)")
+    }
+
+    /// What the destination has under the job's tag; nil when it has nothing there, the job has
+    /// no tag, or `--force` copies regardless.
+    private func destinationByTag(_ job: TagJob) async throws -> Descriptor? {
+        guard !force, let tag = job.destination, await cache.mayHave(tag, in: destination) else { return nil }
+        return try await destination.manifestDescriptor(tag)
     }
 
     /// `document` with replaced layers and rewritten children; the same document when nothing

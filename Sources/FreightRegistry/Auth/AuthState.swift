@@ -47,7 +47,12 @@ actor AuthState {
         get async { (try? await credentials()) != nil }
     }
 
+    /// The provider's answer, asked once and again only when the credentials it gave expire
+    /// (an ECR or Google token, a secret due for a refresh).
     private func credentials() async throws -> Credentials? {
+        if let task = credentialsTask, let expires = try? await task.value?.expires, expires <= Date(), credentialsTask == task {
+            credentialsTask = nil
+        }
         if credentialsTask == nil {
             let provider = self.provider, registry = self.registry
             credentialsTask = Task { try await provider.credentials(for: registry) }

@@ -1,13 +1,18 @@
+import Foundation
 import FreightCore
 
 /// A user name and password (or token) for one registry. The password never prints.
 public struct Credentials: Sendable, Hashable, CustomStringConvertible {
     public let username: String
     public let password: Secret
+    /// When the provider should be asked again (a token's end, a cached secret's refresh);
+    /// nil for credentials that do not change during a run.
+    public let expires: Date?
 
-    public init(username: String, password: Secret) {
+    public init(username: String, password: Secret, expires: Date? = nil) {
         self.username = username
         self.password = password
+        self.expires = expires
     }
 
     /// Parses `USER:PASS` as given to `--src-creds`/`--dest-creds`. The error never repeats the
@@ -18,6 +23,7 @@ public struct Credentials: Sendable, Hashable, CustomStringConvertible {
         }
         username = String(text[..<colon])
         password = Secret(String(text[text.index(after: colon)...]))
+        expires = nil
     }
 
     public var description: String { "\(username):\(Secret.placeholder)" }

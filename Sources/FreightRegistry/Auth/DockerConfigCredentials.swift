@@ -94,6 +94,12 @@ public struct DockerConfigFile: Sendable {
            let found = try await CredentialHelper(name: store).get(serverURL: keys[0]) {
             return found
         }
+        return try inlineCredentials(for: registry, file: file)
+    }
+
+    /// Only the `auths` entries: for documents that must not choose programs to run (a secret).
+    public func inlineCredentials(for registry: String, file: String) throws -> Credentials? {
+        let keys = Self.keys(for: registry)
         let normalizedKeys = Set(keys.map(Self.normalize))
         guard let entry = auths.first(where: { keys.contains($0.key) || normalizedKeys.contains(Self.normalize($0.key)) })?.value
         else { return nil }
@@ -129,7 +135,9 @@ struct CredentialHelper {
             process.standardOutput = stdout
             process.standardError = stderr
             try process.run()
-            input.fileHandleForWriting.write(Data(serverURL.utf8))
+            // A helper that exits early (not installed) closes the pipe: the write fails, the exit
+            // status below says why.
+            try? input.fileHandleForWriting.write(contentsOf: Data(serverURL.utf8))
             try? input.fileHandleForWriting.close()
             let out = stdout.fileHandleForReading.readDataToEndOfFile()
             let err = stderr.fileHandleForReading.readDataToEndOfFile()

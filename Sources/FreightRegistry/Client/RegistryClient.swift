@@ -17,16 +17,33 @@ public final class RegistryClient: Sendable {
     public let http: HTTPClient
     public let insecure: Bool
     public let retry: RetryPolicy
+    /// Runs before the first write to each repository (creating it on ECR).
+    public let preparer: (any RepositoryPreparer)?
     let auth: AuthState
+    private let prepared = Locked<[String: Task<Void, any Error>]>([:])
 
     public init(registry: String, http: HTTPClient, credentials: any CredentialProvider,
-                insecure: Bool = false, retry: RetryPolicy = RetryPolicy()) {
+                insecure: Bool = false, retry: RetryPolicy = RetryPolicy(), preparer: (any RepositoryPreparer)? = nil) {
         self.registry = registry
         self.apiHost = registry == ImageReference.dockerHub ? "registry-1.docker.io" : registry
         self.http = http
         self.insecure = insecure || Self.isLoopback(registry)
         self.retry = retry
+        self.preparer = preparer
         self.auth = AuthState(registry: registry, provider: credentials)
+    }
+
+    /// Runs the preparer for `repository` once; concurrent writers wait for the same run.
+    public func prepareForWrite(_ repository: String) async throws {
+        guard let preparer else { return }
+        let registry = self.registry
+        let task = prepared.withLock { tasks in
+            if let task = tasks[repository] { return task }
+            let task = Task { try await preparer.prepare(repository: repository, registry: registry) }
+            tasks[repository] = task
+            return task
+        }
+        try await task.value
     }
 
     /// Whether `host` (`HOST[:PORT]`) is on this machine: plain HTTP is allowed there.

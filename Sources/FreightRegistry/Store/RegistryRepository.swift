@@ -70,6 +70,7 @@ public struct RegistryRepository: ImageRepository {
     }
 
     public func putManifest(_ document: ManifestDocument, tag: String?) async throws {
+        try await client.prepareForWrite(path)
         let reference = tag ?? document.digest.description
         let operation = "PUT \(displayName):\(reference)"
         let response = try await client.send(.init(.put, "/v2/\(path)/manifests/\(reference)", scopes: [.push(path)],
@@ -106,6 +107,7 @@ public struct RegistryRepository: ImageRepository {
     }
 
     public func beginUpload(expected: Descriptor?) async throws -> any BlobUpload {
+        try await client.prepareForWrite(path)
         let operation = "POST upload \(displayName)"
         let response = try await client.send(.init(.post, "/v2/\(path)/blobs/uploads/", scopes: [.push(path)],
                                                    accept: [202], operation: operation))
@@ -118,6 +120,7 @@ public struct RegistryRepository: ImageRepository {
     }
 
     public func mountBlob(_ digest: Digest, from repository: String) async throws -> Bool {
+        try await client.prepareForWrite(path)
         let url = RegistryClient.appendingQuery(RegistryClient.appendingQuery("/v2/\(path)/blobs/uploads/", "mount", digest.description),
                                                 "from", repository)
         let response: HTTPResponse

@@ -40,8 +40,9 @@ struct CopyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let plan: (source: any ImageRepository, destination: any ImageRepository, tags: [TagJob], connections: Connections)
+        let events = EventBus()
         do {
-            plan = try await makePlan()
+            plan = try await makePlan(events: events)
         } catch {
             throw fail(error)
         }
@@ -51,7 +52,7 @@ struct CopyCommand: AsyncParsableCommand {
                                                                               tags: plan.tags.map(TagRecord.init))])
         let replicator = Replicator(options: ReplicationOptions(jobs: jobs, force: force, retry: connection.retryPolicy,
                                                                 compression: try compression.settings),
-                                    events: EventBus(), http: plan.connections.http)
+                                    events: events, http: plan.connections.http)
         let info = RunInfo(runID: record.runID, source: plan.source.displayName, destination: plan.destination.displayName,
                            startedAt: Date(), resumed: false, dryRun: false, checkpointPath: nil)
         let status = await RunDriver(replicator: replicator, output: output.resolved).run(
@@ -60,12 +61,12 @@ struct CopyCommand: AsyncParsableCommand {
         if status != 0 { throw ExitCode(status) }
     }
 
-    private func makePlan() async throws -> (any ImageRepository, any ImageRepository, [TagJob], Connections) {
+    private func makePlan(events: EventBus) async throws -> (any ImageRepository, any ImageRepository, [TagJob], Connections) {
         let sourceLocation = try ImageLocation(parsing: source)
         let destinationLocation = try ImageLocation(parsing: destination)
-        let connections = Connections(insecure: connection.insecureRegistries, retry: connection.retryPolicy,
-                                      source: try connection.credentials(.source),
-                                      destination: try connection.credentials(.destination))
+        let wiring = try connection.wire { events.emit(.secretStatus($0)) }
+        try await wiring.checkSecrets(for: [.source: sourceLocation, .destination: destinationLocation])
+        let connections = wiring.connections
         let (sourceRepository, sourceReference) = try connections.repository(for: sourceLocation, role: .source)
         let (destinationRepository, destinationReference) = try connections.repository(for: destinationLocation, role: .destination)
         if let destinationReference, (try? Digest(parsing: destinationReference)) != nil {

@@ -36,8 +36,7 @@ struct ListCommand: AsyncParsableCommand {
     }
 
     private func list() async throws {
-        let connections = Connections(insecure: connection.insecureRegistries, retry: connection.retryPolicy,
-                                      source: try connection.credentials(.source), destination: nil)
+        let connections = try connection.wire().connections
         if reference.hasPrefix("oci:") {
             let (repository, _) = try connections.repository(for: try ImageLocation(parsing: reference), role: .source)
             try await listTags(of: repository)
@@ -70,7 +69,7 @@ struct ListCommand: AsyncParsableCommand {
     }
 
     private func listTags(of repository: any ImageRepository) async throws {
-        let tags = try await repository.tags()
+        let tags = Self.ordered(try await repository.tags())
         let rows = try await withThrowingTaskGroup(of: (Int, Row).self) { group in
             let lane = AsyncSemaphore(permits: 8)
             for (position, tag) in tags.enumerated() {
@@ -109,6 +108,18 @@ struct ListCommand: AsyncParsableCommand {
             }
             let platforms = index.manifests.compactMap { $0.platform?.description }
             return Row(tag: tag, descriptor: document.descriptor, platforms: platforms, size: size)
+        }
+    }
+
+    /// Versions in version order (1.2 before 1.10), then other tags by name.
+    static func ordered(_ tags: [String]) -> [String] {
+        tags.sorted { left, right in
+            switch (SemanticVersion(tag: left), SemanticVersion(tag: right)) {
+            case let (l?, r?): return l == r ? left < right : l < r
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return left < right
+            }
         }
     }
 

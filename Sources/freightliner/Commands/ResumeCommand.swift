@@ -5,7 +5,7 @@ struct ResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resume",
         abstract: "Continue an interrupted run from its checkpoint; finished tags are never redone.",
-        discussion: "Without RUN_ID, the most recently updated run that still has work to do. Credentials given with --src-creds/--dest-creds are never saved: pass them again."
+        discussion: "Without RUN_ID, the most recently updated run that still has work to do. Credentials given with --src-creds/--dest-creds are never saved: pass them again. Secret references (--src-creds-secret/--dest-creds-secret) are saved with the run and read again."
     )
 
     @Argument(help: "The run to continue (see `freightliner checkpoints list`).")
@@ -26,7 +26,8 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         let prepared: PreparedRun?
         do {
-            prepared = try RunLauncher.resume(runID: runID, store: runOptions.store, connection: connection, jobs: jobs, events: EventBus())
+            prepared = try await RunLauncher.resume(runID: runID, store: runOptions.store, connection: connection, jobs: jobs,
+                                                    events: EventBus())
         } catch {
             throw fail(error)
         }

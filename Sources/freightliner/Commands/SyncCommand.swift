@@ -97,15 +97,17 @@ struct SyncCommand: AsyncParsableCommand {
             return String(path)
         }
 
-        let connections = Connections(insecure: connection.insecureRegistries, retry: connection.retryPolicy,
-                                      source: try connection.credentials(.source),
-                                      destination: try connection.credentials(.destination))
         let events = EventBus()
+        let wiring = try connection.wire { events.emit(.secretStatus($0)) }
+        try await wiring.checkSecrets([.source: sourcePrefix.registry, .destination: destinationPrefix.registry])
+        let connections = wiring.connections
         let planner = Planner(source: connections.client(for: sourcePrefix.registry, role: .source),
                               sourcePrefix: sourcePrefix, destinationPrefix: destinationPrefix, filters: filters, events: events)
         let repositories = try await planner.plan(named: named)
         let settings = RunSettings(source: sourcePrefix, destination: destinationPrefix, jobs: jobs, force: force,
                                    insecureRegistries: connection.insecureRegistries, compression: try compression.settings,
+                                   sourceCredentialsSecret: wiring.secretReference(.source),
+                                   destinationCredentialsSecret: wiring.secretReference(.destination),
                                    sourceCredentialsFromFlag: connection.sourceCredentials != nil,
                                    destinationCredentialsFromFlag: connection.destinationCredentials != nil,
                                    filters: filters.summary + (named.map { $0.map { "--repo \($0)" } } ?? []))

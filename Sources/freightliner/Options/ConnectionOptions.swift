@@ -14,7 +14,19 @@ struct ConnectionOptions: ParsableArguments {
 
     /// The one place a secret may come from argv: say what that costs.
     static let argvWarning = "The only options that take a secret on the command line: it is visible to other users of this "
-        + "machine in the process list and may stay in shell history. Prefer a docker/podman login (config.json, auth.json)."
+        + "machine in the process list and may stay in shell history. Prefer --src-creds-secret/--dest-creds-secret or a docker/podman login."
+
+    @Option(name: .customLong("src-creds-secret"),
+            help: ArgumentHelp("Source registry credentials from a secret holding {\"username\",\"password\"} or {\"auths\":{…}}.",
+                               valueName: "aws-sm://NAME[#FIELD] | gcp-sm://projects/P/secrets/NAME[#FIELD]"))
+    var sourceCredentialsSecret: String?
+
+    @Option(name: .customLong("dest-creds-secret"),
+            help: ArgumentHelp("Destination registry credentials from a secret (as --src-creds-secret).", valueName: "REF"))
+    var destinationCredentialsSecret: String?
+
+    @Flag(name: .customLong("no-create-repos"), help: "Do not create missing destination repositories on ECR.")
+    var noCreateRepositories = false
 
     @Option(name: .customLong("insecure-registry"),
             help: ArgumentHelp("Allow plain HTTP and skip TLS verification for HOST[:PORT] (repeatable). Loopback hosts always may.",

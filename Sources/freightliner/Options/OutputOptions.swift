@@ -1,14 +1,31 @@
 import ArgumentParser
 import Foundation
+import FreightTUI
 
-/// How a run reports: the dashboard, plain lines, or JSON lines.
-enum UIMode: String, ExpressibleByArgument, CaseIterable {
-    case auto, plain, json
+/// What `--ui` accepts.
+enum UIChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, tui, plain, json
+}
+
+/// How a run reports, once `--ui auto` has looked at the terminal.
+enum UIMode: Sendable {
+    case plain, json
+    case dashboard(DashboardOptions)
 }
 
 struct OutputOptions: ParsableArguments {
-    @Option(name: .customLong("ui"), help: "auto (plain when not a terminal), plain, or json (one object per line).")
-    var mode: UIMode = .auto
+    @Option(name: .customLong("ui"),
+            help: "auto (the dashboard on a terminal, plain lines otherwise), tui, plain, or json (one object per line).")
+    var mode: UIChoice = .auto
 
-    var resolved: UIMode { mode == .auto ? .plain : mode }
+    @OptionGroup var dashboard: DashboardFlags
+
+    var resolved: UIMode {
+        switch mode {
+        case .plain: return .plain
+        case .json: return .json
+        case .tui: return .dashboard(dashboard.options)
+        case .auto: return Dashboard.terminalIsUsable() ? .dashboard(dashboard.options) : .plain
+        }
+    }
 }

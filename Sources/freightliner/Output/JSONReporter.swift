@@ -13,8 +13,12 @@ struct JSONReporter {
     }
 
     static func write(_ object: [String: Any]) {
+        if let line = JSONLine.encode(object) {
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            return
+        }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        try? FileHandle.standardOutput.write(contentsOf: data + Data("\n".utf8))
     }
 
     static func object(for event: ReplicationEvent) -> [String: Any]? {

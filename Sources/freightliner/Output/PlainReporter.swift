@@ -9,6 +9,7 @@ struct PlainReporter {
 
     func consume(_ events: AsyncStream<ReplicationEvent>) async {
         var dryRun = false
+        var checkpointed = false
         var totalTags = 0
         var finishedTags = 0
         var bytes: Int64 = 0
@@ -19,6 +20,7 @@ struct PlainReporter {
             switch event {
             case .runStarted(let info):
                 dryRun = info.dryRun
+                checkpointed = info.checkpointPath != nil
                 let mode = info.dryRun ? " (dry run: nothing is written)" : info.resumed ? " (resumed)" : ""
                 emit("run \(info.runID): \(info.source) -> \(info.destination)\(mode)")
             case .planned(let repositories):
@@ -43,7 +45,7 @@ struct PlainReporter {
             case .secretStatus(let status) where status.state == .failed:
                 emit("warning: credentials \(status.reference) (\(status.provider)) failed: \(status.detail ?? "")")
             case .runFinished(let summary):
-                for line in Self.summaryLines(summary, dryRun: dryRun) { emit(line) }
+                for line in Self.summaryLines(summary, dryRun: dryRun, checkpointed: checkpointed) { emit(line) }
             default:
                 break
             }
@@ -73,7 +75,8 @@ struct PlainReporter {
         }
     }
 
-    static func summaryLines(_ summary: RunSummary, dryRun: Bool) -> [String] {
+    /// `checkpointed`: the run was saved, so it can be resumed (a `copy` is not).
+    static func summaryLines(_ summary: RunSummary, dryRun: Bool, checkpointed: Bool) -> [String] {
         var lines: [String] = []
         let tags = summary.tags
         let verb = dryRun ? "dry run" : summary.status.rawValue
@@ -88,7 +91,8 @@ struct PlainReporter {
             lines.append("failed: \(failure.repository)\(failure.tag.map { ":\($0)" } ?? ""): \(failure.reason)")
         }
         if summary.status == .interrupted {
-            lines.append("interrupted: resume with `freightliner resume \(summary.runID)`")
+            lines.append(checkpointed ? "interrupted: resume with `freightliner resume \(summary.runID)`"
+                                      : "interrupted: run the same command again; what was copied is skipped")
         }
         return lines
     }
@@ -98,6 +102,6 @@ struct PlainReporter {
     }
 
     private func emit(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        Console.out(line + "\n")
     }
 }

@@ -6,14 +6,19 @@ import FreightRegistry
 /// Builds repositories from locations: one HTTP client for the process, one registry client per
 /// registry and role (source and destination may hold different credentials).
 final class Connections: Sendable {
-    let http = HTTPClient()
+    let http: HTTPClient
     private let insecure: Set<String>
     private let retry: RetryPolicy
     private let providers: [Role: any CredentialProvider]
+    /// What must happen before the first write to a destination repository of a registry.
+    private let destinationPreparer: (@Sendable (String) -> (any RepositoryPreparer)?)?
     private let clients = Locked<[String: RegistryClient]>([:])
 
     init(insecure: [String], retry: RetryPolicy, source: Credentials?, destination: Credentials?,
-         sourceExtra: (any CredentialProvider)? = nil, destinationExtra: (any CredentialProvider)? = nil) {
+         sourceExtra: (any CredentialProvider)? = nil, destinationExtra: (any CredentialProvider)? = nil,
+         http: HTTPClient = HTTPClient(), destinationPreparer: (@Sendable (String) -> (any RepositoryPreparer)?)? = nil) {
+        self.http = http
+        self.destinationPreparer = destinationPreparer
         self.insecure = Set(insecure)
         self.retry = retry
         let docker = DockerConfigCredentials()
@@ -32,7 +37,8 @@ final class Connections: Sendable {
             let key = "\(role.rawValue) \(registry)"
             if let client = clients[key] { return client }
             let client = RegistryClient(registry: registry, http: http, credentials: providers[role]!,
-                                        insecure: insecure.contains(registry), retry: retry)
+                                        insecure: insecure.contains(registry), retry: retry,
+                                        preparer: role == .destination ? destinationPreparer?(registry) : nil)
             clients[key] = client
             return client
         }

@@ -17,5 +17,5 @@ func fail(_ error: any Error) -> ExitCode {
 }
 
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("freightliner: \(message)\n".utf8))
+    Console.error("freightliner: \(message)\n")
 }

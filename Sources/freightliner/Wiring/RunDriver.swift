@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import FreightCore
 import FreightEngine
+import FreightTUI
 
 /// Runs a replication in the foreground: reporter on the event stream, SIGINT/SIGTERM
 /// handling (the first stops scheduling and lets transfers finish, a second abandons them),
@@ -11,11 +12,19 @@ struct RunDriver {
     let output: UIMode
 
     func run(_ repositories: [RepositoryJob], ledger: RunLedger, info: RunInfo) async -> Int32 {
+        if case .dashboard(let options) = output {
+            switch await Dashboard.open(options) {
+            case .success(let dashboard):
+                return await run(repositories, ledger: ledger, info: info, on: dashboard)
+            case .failure(let reason):
+                printError("no dashboard (\(reason)); plain output instead")
+            }
+        }
         let events = replicator.events
         let reporter = Task {
             switch output {
             case .json: await JSONReporter().consume(events.stream)
-            case .plain, .auto: await PlainReporter().consume(events.stream)
+            case .plain, .dashboard: await PlainReporter().consume(events.stream)
             }
         }
         let signals = SignalHandler { [replicator] name in
@@ -37,6 +46,60 @@ struct RunDriver {
         }
         return summary.exitCode
     }
+}
+
+extension RunDriver {
+    /// The run under the dashboard: signals go to the dashboard (a first one stops like `q`,
+    /// a second abandons transfers), and once it closes the summary is printed, so the outcome
+    /// stays in the terminal's scrollback.
+    private func run(_ repositories: [RepositoryJob], ledger: RunLedger, info: RunInfo, on dashboard: Dashboard) async -> Int32 {
+        let live = startForDashboard(repositories, ledger: ledger, info: info)
+        let signals = SignalHandler { dashboard.interrupt(signal: $0) }
+        let status = await dashboard.show(live.run)
+        signals.cancel()
+        for line in PlainReporter.summaryLines(await live.summary.value, dryRun: info.dryRun, checkpointed: info.checkpointPath != nil) {
+            Console.out(line + "\n")
+        }
+        return status
+    }
+
+    /// Starts the run in the background for a dashboard that is (or will be) open; `whenDone`
+    /// runs after the run ended and before its exit status is reported (closing the checkpoint).
+    func startForDashboard(_ repositories: [RepositoryJob], ledger: RunLedger, info: RunInfo,
+                           whenDone: @escaping @Sendable () async -> Void = {}) -> (run: LiveRun, summary: Task<RunSummary, Never>) {
+        let replicator = self.replicator
+        let summary = Task {
+            let summary = await replicator.run(repositories, ledger: ledger, info: info)
+            replicator.events.finish()
+            await whenDone()
+            return summary
+        }
+        let run = LiveRun(events: replicator.events.stream, steering: ReplicatorSteering(replicator: replicator),
+                          finished: { await summary.value.exitCode })
+        return (run, summary)
+    }
+}
+
+/// The dashboard's keys, carried out on the engine: each change is also announced on the
+/// event bus, which is how the dashboard (and a JSON log) learn of it.
+struct ReplicatorSteering: RunSteering {
+    let replicator: Replicator
+
+    func pause() {
+        replicator.control.pause()
+        replicator.events.emit(.paused)
+    }
+
+    func proceed() {
+        replicator.control.resume()
+        replicator.events.emit(.resumed)
+    }
+
+    func stop(reason: String) {
+        if replicator.control.stop(reason: reason) { replicator.events.emit(.stopping(reason: reason)) }
+    }
+
+    func abandon() { replicator.abandon() }
 }
 
 /// Turns SIGINT and SIGTERM into calls of `handler` on a dispatch queue.

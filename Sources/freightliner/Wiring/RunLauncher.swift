@@ -46,21 +46,14 @@ enum RunLauncher {
             }
             writer = try CheckpointWriter(store: store, runID: record.runID)
         }
-        let ledger = RunLedger(record: record, writer: writer)
-        let options = ReplicationOptions(jobs: settings.jobs, force: settings.force, dryRun: dryRun, retry: retry,
-                                         compression: settings.compression,
-                                         compressionKnowledge: settings.compression.isEnabled ? CompressionKnowledge(store: store) : .init())
-        let replicator = Replicator(options: options, events: events, http: connections.http)
-        let info = RunInfo(runID: record.runID, source: settings.source.description, destination: settings.destination.description,
-                           startedAt: Date(), resumed: false, dryRun: dryRun, checkpointPath: ledger.checkpointPath)
-        return PreparedRun(ledger: ledger, writer: writer, jobs: repositoryJobs(for: record, settings: settings, connections: connections),
-                           replicator: replicator, info: info)
+        return prepare(record: record, settings: settings, connections: connections, store: store, writer: writer,
+                       dryRun: dryRun, resumed: false, retry: retry, events: events)
     }
 
     /// Continues a saved run: `runID`, or the newest resumable one. Returns nil (after saying so)
     /// when the run has nothing left to do.
     static func resume(runID: String?, store: CheckpointStore, connection: ConnectionOptions, jobs: Int?,
-                       events: EventBus) throws -> PreparedRun? {
+                       events: EventBus) async throws -> PreparedRun? {
         var record: RunRecord
         if let runID {
             record = try store.load(runID)
@@ -75,7 +68,7 @@ enum RunLauncher {
         }
         guard record.isResumable else {
             let progress = record.progress
-            FileHandle.standardError.write(Data("freightliner: run \(record.runID) is already complete (\(progress.done)/\(progress.total) tags); nothing to resume\n".utf8))
+            Console.error("freightliner: run \(record.runID) is already complete (\(progress.done)/\(progress.total) tags); nothing to resume\n")
             return nil
         }
         if settings.sourceCredentialsFromFlag, connection.sourceCredentials == nil {
@@ -85,21 +78,35 @@ enum RunLauncher {
             events.emit(.warning("run \(record.runID) was started with --dest-creds, which is never saved; pass it again if the destination needs it"))
         }
         if let jobs { settings.jobs = jobs }
+        // Secret references are saved with the run (never values), so a resume reads the same
+        // secrets, or the ones given now, which later resumes then keep.
+        let saved = [Role.source: settings.sourceCredentialsSecret, .destination: settings.destinationCredentialsSecret].compactMapValues { $0 }
+        let wiring = try connection.wire(savedSecrets: saved, savedInsecureRegistries: settings.insecureRegistries) {
+            events.emit(.secretStatus($0))
+        }
+        try await wiring.checkSecrets([.source: settings.source.registry, .destination: settings.destination.registry])
+        settings.sourceCredentialsSecret = wiring.secretReference(.source)
+        settings.destinationCredentialsSecret = wiring.secretReference(.destination)
         record.settings = settings
         record.sessions += 1
         record.state = .running
 
-        let connections = Connections(insecure: settings.insecureRegistries + connection.insecureRegistries,
-                                      retry: connection.retryPolicy, source: try connection.credentials(.source),
-                                      destination: try connection.credentials(.destination))
+        let connections = wiring.connections
         let writer = try CheckpointWriter(store: store, runID: record.runID)
+        return prepare(record: record, settings: settings, connections: connections, store: store, writer: writer,
+                       dryRun: false, resumed: true, retry: connection.retryPolicy, events: events)
+    }
+
+    private static func prepare(record: RunRecord, settings: RunSettings, connections: Connections, store: CheckpointStore,
+                                writer: CheckpointWriter?, dryRun: Bool, resumed: Bool, retry: RetryPolicy,
+                                events: EventBus) -> PreparedRun {
         let ledger = RunLedger(record: record, writer: writer)
-        let options = ReplicationOptions(jobs: settings.jobs, force: settings.force, retry: connection.retryPolicy,
+        let options = ReplicationOptions(jobs: settings.jobs, force: settings.force, dryRun: dryRun, retry: retry,
                                          compression: settings.compression,
                                          compressionKnowledge: settings.compression.isEnabled ? CompressionKnowledge(store: store) : .init())
         let replicator = Replicator(options: options, events: events, http: connections.http)
         let info = RunInfo(runID: record.runID, source: settings.source.description, destination: settings.destination.description,
-                           startedAt: Date(), resumed: true, dryRun: false, checkpointPath: ledger.checkpointPath)
+                           startedAt: Date(), resumed: resumed, dryRun: dryRun, checkpointPath: ledger.checkpointPath)
         return PreparedRun(ledger: ledger, writer: writer, jobs: repositoryJobs(for: record, settings: settings, connections: connections),
                            replicator: replicator, info: info)
     }

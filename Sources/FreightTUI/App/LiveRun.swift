@@ -1,0 +1,61 @@
+import FreightEngine
+
+/// What the dashboard may ask of a run it shows. The CLI implements it over the engine's
+/// `RunControl` (and announces each change on the event bus), so the dashboard never reaches
+/// into the engine. Every method returns at once.
+public protocol RunSteering: Sendable {
+    /// Stop starting new tags; transfers in flight go on.
+    func pause()
+    /// Undo `pause`.
+    func proceed()
+    /// Stop scheduling; what is in flight finishes and the checkpoint is saved.
+    func stop(reason: String)
+    /// Cancel transfers in flight too; their tags stay pending for a resume.
+    func abandon()
+}
+
+/// A run for the dashboard to show: its events, how to steer it, and how it ends.
+public struct LiveRun: Sendable {
+    public let events: AsyncStream<ReplicationEvent>
+    public let steering: any RunSteering
+    /// Waits until the run has ended and saved its checkpoint; returns the exit status.
+    public let finished: @Sendable () async -> Int32
+
+    public init(events: AsyncStream<ReplicationEvent>, steering: any RunSteering, finished: @escaping @Sendable () async -> Int32) {
+        self.events = events
+        self.steering = steering
+        self.finished = finished
+    }
+}
+
+/// The saved runs for `freightliner dashboard`, and how to resume one.
+public struct RunBrowser: Sendable {
+    public let directory: String
+    /// Lists the runs, newest first; called off the curses thread every few seconds.
+    public let list: @Sendable () -> [SavedRun]
+    /// Starts the saved run with this id and returns it live; nil when this build cannot resume.
+    public let resume: (@Sendable (String) async throws -> LiveRun)?
+
+    public init(directory: String, list: @escaping @Sendable () -> [SavedRun],
+                resume: (@Sendable (String) async throws -> LiveRun)?) {
+        self.directory = directory
+        self.list = list
+        self.resume = resume
+    }
+}
+
+/// How the dashboard looks and when it leaves.
+public struct DashboardOptions: Sendable {
+    public var catalog: ThemeCatalog
+    public var theme: LoadedTheme
+    /// Close as soon as the run finishes instead of showing the final state until `q`.
+    public var exitOnComplete: Bool
+    public var environment: [String: String]
+
+    public init(catalog: ThemeCatalog, theme: LoadedTheme, exitOnComplete: Bool, environment: [String: String]) {
+        self.catalog = catalog
+        self.theme = theme
+        self.exitOnComplete = exitOnComplete
+        self.environment = environment
+    }
+}

@@ -1,0 +1,130 @@
+import FreightEngine
+
+/// One repository of a run: its tags and running counts, kept current by the reducer so a
+/// frame never has to recount thousands of tags.
+public struct RepositoryProgress: Sendable, Equatable {
+    public let name: String
+    /// Position in the plan, which breaks ties when sorting.
+    public let order: Int
+    public internal(set) var status: RepositoryStatus = .pending
+    public private(set) var tags: [TagProgress] = []
+    private var tagIndex: [String: Int] = [:]
+    public private(set) var copied = 0
+    public private(set) var skipped = 0
+    public private(set) var failed = 0
+    public private(set) var copying = 0
+    /// Bytes earlier sessions of the run uploaded for tags they finished.
+    public private(set) var earlierBytes: Int64 = 0
+    /// Bytes tag progress reported in this session (uploads, plus blobs found present or mounted).
+    public private(set) var progressBytes: Int64 = 0
+    /// Sizes of this repository's blobs that were mounted or already present: never sent.
+    public private(set) var presentBytes: Int64 = 0
+
+    public init(name: String, order: Int) {
+        self.name = name
+        self.order = order
+    }
+
+    public var total: Int { tags.count }
+    /// Tags finished for good (copied, mounted, skipped).
+    public var done: Int { copied + skipped }
+    /// Bytes uploaded for this repository, across sessions; an estimate while tags are in flight.
+    public var bytes: Int64 { earlierBytes + max(0, progressBytes - presentBytes) }
+    public var isFinished: Bool { done + failed == total && copying == 0 }
+
+    /// How far along, counting the part of each tag in flight.
+    public var fraction: Double {
+        guard total > 0 else { return status == .completed ? 1 : 0 }
+        var progress = Double(done + failed)
+        if copying > 0 {
+            for tag in tags where tag.status == .copying { progress += tag.fraction }
+        }
+        return progress / Double(total)
+    }
+
+    /// Running first, then those with failures, then pending, then completed; plan order within.
+    var sortRank: Int {
+        if copying > 0 || status == .running { return 0 }
+        if failed > 0 || status == .failed { return 1 }
+        if status == .completed || (total > 0 && done == total) { return 3 }
+        return 2
+    }
+
+    public func tag(named name: String) -> TagProgress? { tagIndex[name].map { tags[$0] } }
+
+    mutating func plan(tags names: [String], alreadyDone: [String: TagOutcome]) {
+        for name in names {
+            let index = indexOf(name)
+            if let outcome = alreadyDone[name] {
+                var tag = tags[index]
+                tag.earlier = true
+                if case .copied(let bytes, _) = outcome { earlierBytes += bytes }
+                tags[index] = tag
+                setStatus(index, TagProgress.status(for: outcome, stats: nil))
+            }
+        }
+        if total > 0, done == total { status = .completed }
+    }
+
+    mutating func started(tag name: String) {
+        let index = indexOf(name)
+        if status == .pending { status = .running }
+        setStatus(index, .copying)
+    }
+
+    mutating func progress(tag name: String, done: Int64, total: Int64) -> Int64 {
+        let index = indexOf(name)
+        if tags[index].status == .queued {
+            if status == .pending { status = .running }
+            setStatus(index, .copying)
+        }
+        guard tags[index].status == .copying else { return 0 }
+        let delta = done - tags[index].bytesDone
+        tags[index].bytesDone = done
+        tags[index].bytesTotal = total
+        progressBytes += delta
+        return delta
+    }
+
+    mutating func blobPresent(size: Int64) { presentBytes += size }
+
+    mutating func finished(tag name: String, outcome: TagOutcome, stats: TagStats) {
+        let index = indexOf(name)
+        tags[index].stats = stats
+        tags[index].earlier = false
+        if case .copied = outcome, tags[index].bytesTotal > 0 { tags[index].bytesDone = tags[index].bytesTotal }
+        setStatus(index, TagProgress.status(for: outcome, stats: stats))
+    }
+
+    /// The run ended: tags still marked as copying were interrupted and stay to do.
+    mutating func interrupted() {
+        for index in tags.indices where tags[index].status == .copying {
+            tags[index].bytesDone = 0
+            setStatus(index, .queued)
+        }
+        if status == .running { status = failed > 0 ? .failed : (done == total ? .completed : .pending) }
+    }
+
+    private mutating func indexOf(_ name: String) -> Int {
+        if let index = tagIndex[name] { return index }
+        tags.append(TagProgress(name: name))
+        tagIndex[name] = tags.count - 1
+        return tags.count - 1
+    }
+
+    private mutating func setStatus(_ index: Int, _ status: TagProgress.Status) {
+        count(tags[index].status, -1)
+        tags[index].status = status
+        count(status, +1)
+    }
+
+    private mutating func count(_ status: TagProgress.Status, _ delta: Int) {
+        switch status {
+        case .queued: break
+        case .copying: copying += delta
+        case .copied, .mounted: copied += delta
+        case .skipped: skipped += delta
+        case .failed: failed += delta
+        }
+    }
+}

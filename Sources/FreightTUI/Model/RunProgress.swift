@@ -1,0 +1,117 @@
+import Foundation
+import FreightEngine
+
+/// Everything known about the run on screen, built only from engine events.
+public struct RunProgress: Sendable, Equatable {
+    public enum Phase: Sendable, Equatable {
+        /// No `runStarted` yet.
+        case waiting
+        case running
+        case paused
+        /// Stopping was asked for; transfers in flight are finishing.
+        case stopping(reason: String)
+        case finished(RunSummary)
+    }
+
+    public var info: RunInfo?
+    public var phase: Phase = .waiting
+    public private(set) var repositories: [RepositoryProgress] = []
+    private var repositoryIndex: [String: Int] = [:]
+    public var compression = CompressionTotals()
+    /// Each credential in use, by provider and reference, in the order first seen.
+    public private(set) var secrets: [SecretStatus] = []
+    public var throughput = ThroughputMeter()
+    /// Bytes that tag progress reported moved (uploads, plus blobs found present or mounted).
+    public private(set) var progressBytes: Int64 = 0
+    /// Sizes of blobs that were mounted or already present: counted by progress, never sent.
+    public private(set) var presentBytes: Int64 = 0
+    public private(set) var blobsUploaded = 0
+    public private(set) var blobsMounted = 0
+    public private(set) var blobsPresent = 0
+    /// Tags that finished (any outcome) in this session: what the ETA is based on.
+    public private(set) var sessionTagsFinished = 0
+    public var lastCheckpoint: Date?
+    public var finishedAt: Date?
+    /// The event stream ended (normally right after `runFinished`).
+    public var streamEnded = false
+
+    public init() {}
+
+    public var summary: RunSummary? {
+        if case .finished(let summary) = phase { return summary }
+        return nil
+    }
+
+    public var isFinished: Bool { summary != nil }
+    public var isStopping: Bool {
+        if case .stopping = phase { return true }
+        return false
+    }
+
+    /// Bytes sent over the network in this session (an estimate while tags are in flight).
+    public var transferredBytes: Int64 { max(0, progressBytes - presentBytes) }
+
+    public var tagsTotal: Int { repositories.reduce(0) { $0 + $1.total } }
+    public var tagsDone: Int { repositories.reduce(0) { $0 + $1.done } }
+    public var tagsFailed: Int { repositories.reduce(0) { $0 + $1.failed } }
+    public var tagsCopying: Int { repositories.reduce(0) { $0 + $1.copying } }
+    public var repositoriesDone: Int { repositories.filter { $0.total > 0 && $0.done == $0.total }.count }
+    public var repositoriesFailed: Int { repositories.filter { $0.failed > 0 || $0.status == .failed }.count }
+
+    public func repository(named name: String) -> RepositoryProgress? {
+        repositoryIndex[name].map { repositories[$0] }
+    }
+
+    /// Seconds since the session started, frozen when the run finished.
+    public func elapsed(at now: Date) -> TimeInterval? {
+        guard let start = info?.startedAt else { return nil }
+        return max(0, (finishedAt ?? now).timeIntervalSince(start))
+    }
+
+    /// Seconds left at this session's pace of tags; nil until a tag finished.
+    public func estimatedRemaining(at now: Date) -> TimeInterval? {
+        guard !isFinished, sessionTagsFinished > 0, let elapsed = elapsed(at: now), elapsed > 0 else { return nil }
+        let remaining = tagsTotal - tagsDone - tagsFailed
+        return Double(remaining) / (Double(sessionTagsFinished) / elapsed)
+    }
+
+    mutating func withRepository(_ name: String, _ body: (inout RepositoryProgress) -> Void) {
+        let index: Int
+        if let existing = repositoryIndex[name] {
+            index = existing
+        } else {
+            repositories.append(RepositoryProgress(name: name, order: repositories.count))
+            index = repositories.count - 1
+            repositoryIndex[name] = index
+        }
+        body(&repositories[index])
+    }
+
+    mutating func addProgress(_ delta: Int64) { progressBytes += delta }
+
+    mutating func blobFinished(size: Int64, transfer: BlobTransferKind) {
+        switch transfer {
+        case .uploaded: blobsUploaded += 1
+        case .mounted:
+            blobsMounted += 1
+            presentBytes += size
+        case .skipped:
+            blobsPresent += 1
+            presentBytes += size
+        }
+    }
+
+    mutating func tagFinished() { sessionTagsFinished += 1 }
+
+    mutating func update(secret status: SecretStatus) {
+        if let index = secrets.firstIndex(where: { $0.provider == status.provider && $0.reference == status.reference }) {
+            secrets[index] = status
+        } else {
+            secrets.append(status)
+        }
+    }
+
+    mutating func interruptAll() {
+        for index in repositories.indices { repositories[index].interrupted() }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import FreightCore
+
+/// The top two rows: where from and where to with the run's state, then its numbers.
+enum HeaderPanel {
+    static func draw(_ canvas: inout Canvas, _ state: DashboardState, in rect: Rect) {
+        let run = state.run
+        let (word, role) = stateLabel(run)
+        canvas.fill(Rect(x: rect.x, y: rect.y, width: rect.width, height: 1), role: .header)
+        let right = " \(word) "
+        let rightWidth = TextFit.width(right)
+        canvas.text(right, x: rect.maxX - rightWidth, y: rect.y, role: role)
+        let room = rect.width - rightWidth - 1
+        var title = " freightliner"
+        if let info = run.info {
+            // Both ends matter (registry and path), so each is cut in the middle to fit.
+            let arrow = " \(canvas.glyphs.arrow) "
+            let each = max(8, (room - TextFit.width(title) - 2 - TextFit.width(arrow)) / 2)
+            let source = TextFit.truncateMiddle(info.source, each, ellipsis: canvas.glyphs.ellipsis)
+            let destination = TextFit.truncateMiddle(info.destination, room - TextFit.width(title) - 2 - TextFit.width(arrow) - TextFit.width(source),
+                                                     ellipsis: canvas.glyphs.ellipsis)
+            title += "  \(source)\(arrow)\(destination)"
+        } else {
+            title += "  waiting for the run to start"
+        }
+        canvas.field(title, x: rect.x, y: rect.y, width: room, role: .header)
+
+        // In order of importance: what does not fit is left out, the rest still shows. Values
+        // that change every second are padded so the rest of the row stays put between frames.
+        var segments: [(label: String, value: String, role: StyleRole)] = []
+        func padded(_ value: String, _ width: Int) -> String { value + String(repeating: " ", count: max(0, width - TextFit.width(value))) }
+        let elapsed = run.elapsed(at: state.now)
+        segments.append(("elapsed", padded(elapsed.map { ByteFormat.duration($0) } ?? "--", 6), .text))
+        if let summary = run.summary {
+            let seconds = max(summary.session.durationSeconds, 0.001)
+            segments.append(("avg", ByteFormat.rate(Double(summary.session.bytesTransferred) / seconds), .text))
+            let tags = summary.tags
+            segments.append(("tags", "\(tags.copied + tags.skipped)/\(tags.total)", .text))
+            if tags.failed > 0 { segments.append(("failed", "\(tags.failed)", .failed)) }
+            segments.append(("repos", "\(summary.repositories.completed)/\(summary.repositories.total)", .text))
+            segments.append(("sent", ByteFormat.string(summary.session.bytesTransferred), .text))
+            segments.append(("blobs", "\(summary.blobs.copied) up \(summary.blobs.mounted) mounted \(summary.blobs.skipped) present", .text))
+        } else {
+            segments.append(("rate", padded(run.throughput.bytesPerSecond.map(ByteFormat.rate) ?? "--", 10), .text))
+            segments.append(("ETA", padded(run.estimatedRemaining(at: state.now).map { ByteFormat.duration($0) } ?? "--", 6), .text))
+            segments.append(("tags", "\(run.tagsDone)/\(run.tagsTotal)", .text))
+            if run.tagsFailed > 0 { segments.append(("failed", "\(run.tagsFailed)", .failed)) }
+            segments.append(("repos", "\(run.repositoriesDone)/\(run.repositories.count)", .text))
+            segments.append(("sent", padded(ByteFormat.string(run.transferredBytes), 8), .text))
+            if run.tagsCopying > 0 { segments.append(("copying", "\(run.tagsCopying)", .running)) }
+            segments.append(("blobs", "\(run.blobsUploaded) up \(run.blobsMounted) mounted \(run.blobsPresent) present", .text))
+        }
+        if let saved = run.lastCheckpoint { segments.append(("checkpoint", Formatting.ago(saved, now: state.now), .dim)) }
+
+        var x = rect.x + 1
+        let y = rect.y + 1
+        for segment in segments {
+            let width = TextFit.width(segment.label) + 1 + TextFit.width(segment.value)
+            guard x + width <= rect.maxX else { continue }
+            x += canvas.text(segment.label + " ", x: x, y: y, role: .dim)
+            x += canvas.text(segment.value, x: x, y: y, role: segment.role)
+            x += 2
+        }
+    }
+
+    static func stateLabel(_ run: RunProgress) -> (String, StyleRole) {
+        let dry = run.info?.dryRun == true ? "DRY RUN " : ""
+        switch run.phase {
+        case .waiting: return ("STARTING", .header)
+        case .running: return (dry + "RUNNING", .header)
+        case .paused: return (dry + "PAUSED", .notice)
+        case .stopping: return (dry + "STOPPING", .notice)
+        case .finished(let summary):
+            switch summary.status {
+            case .completed: return (dry + "COMPLETED", .done)
+            case .failed: return (dry + "FAILED", .failed)
+            case .interrupted: return (dry + "INTERRUPTED", .warning)
+            }
+        }
+    }
+}

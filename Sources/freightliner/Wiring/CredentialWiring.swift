@@ -1,0 +1,100 @@
+import Foundation
+import FreightCloud
+import FreightCore
+import FreightEngine
+import FreightHTTP
+import FreightRegistry
+import FreightSecrets
+
+/// Connections with every credential source a command's options name, in the order they are
+/// tried: `--src-creds`/`--dest-creds`, then `--*-creds-secret`, then the registry's cloud (ECR
+/// via AWS, Google registries via Google credentials), then docker's config. ECR destinations
+/// get missing repositories created unless `--no-create-repos`.
+///
+/// AWS and Google configuration is only read when a secret or a registry of theirs is used.
+struct CredentialWiring {
+    let connections: Connections
+    let secretCredentials: [Role: SecretCredentials]
+
+    /// The credentials secret of each role, as a checkpoint may keep it: a reference, never a value.
+    func secretReference(_ role: Role) -> String? { secretCredentials[role]?.reference.description }
+
+    /// Reads each credentials secret once, for the registry (`HOST[:PORT]`) it will serve, before
+    /// any transfer: a missing secret, a refused key or a malformed value stops the command with
+    /// its reason.
+    func checkSecrets(_ registries: [Role: String]) async throws {
+        for (role, registry) in registries {
+            guard let provider = secretCredentials[role] else { continue }
+            _ = try await provider.credentials(for: registry)
+        }
+    }
+
+    /// `checkSecrets` for the registries that locations name (OCI layouts need no credentials).
+    func checkSecrets(for locations: [Role: ImageLocation]) async throws {
+        try await checkSecrets(locations.compactMapValues { location in
+            if case .registry(let reference) = location { return reference.registry }
+            return nil
+        })
+    }
+}
+
+extension ConnectionOptions {
+    /// `observer` hears every credential's status changes (loaded, refreshed, failed), to
+    /// forward as `ReplicationEvent.secretStatus`. A resumed run passes the secret references
+    /// and insecure registries it saved; the options given now take precedence.
+    func wire(environment: [String: String] = ProcessInfo.processInfo.environment,
+              savedSecrets: [Role: String] = [:], savedInsecureRegistries: [String] = [],
+              observer: @escaping @Sendable (SecretStatus) -> Void = { _ in }) throws -> CredentialWiring {
+        let http = HTTPClient()
+        let notify: CredentialObserver = { status in
+            observer(SecretStatus(provider: status.provider, reference: status.reference,
+                                  state: SecretStatus.State(rawValue: status.state.rawValue) ?? .failed, at: status.at, detail: status.detail))
+        }
+        let aws = Lazy { try AWSSession(environment: environment, http: http) }
+        let providers = SecretsProviders(http: http, settings: .init(environment: environment), awsSession: { try aws.value() })
+        let cache = SecretCache(providers: providers, observer: notify)
+        var secrets: [Role: SecretCredentials] = [:]
+        for (role, option, text) in [(Role.source, "--src-creds-secret", sourceCredentialsSecret ?? savedSecrets[.source]),
+                                     (Role.destination, "--dest-creds-secret", destinationCredentialsSecret ?? savedSecrets[.destination])] {
+            guard let text else { continue }
+            do {
+                secrets[role] = SecretCredentials(reference: try SecretReference(parsing: text), option: option, cache: cache)
+            } catch {
+                throw CredentialsError(reason: "\(option): \(error)")
+            }
+        }
+        let google = Lazy { GoogleCredentials.isConfigured(environment) ? try GoogleCredentials.standard(environment: environment, http: http) : nil }
+        let cloud: [any CredentialProvider] = [
+            ECRCredentials(session: { try aws.value() }, observer: notify),
+            GoogleRegistryCredentials(google: { try google.value() }, observer: notify),
+        ]
+        func extra(_ role: Role) -> any CredentialProvider {
+            ChainedCredentials((secrets[role].map { [$0] } ?? []) + cloud)
+        }
+        let createRepositories = !noCreateRepositories
+        let connections = Connections(insecure: savedInsecureRegistries + insecureRegistries, retry: retryPolicy,
+                                      source: try credentials(.source),
+                                      destination: try credentials(.destination), sourceExtra: extra(.source),
+                                      destinationExtra: extra(.destination), http: http,
+                                      destinationPreparer: { registry in
+                                          guard createRepositories, let host = ECRHost(registry: registry) else { return nil }
+                                          return ECRRepositoryCreator(host: host, session: { try aws.value() })
+                                      })
+        return CredentialWiring(connections: connections, secretCredentials: secrets)
+    }
+}
+
+/// A value made on first use and kept (a failure too, so it is reported the same way each time).
+final class Lazy<Value: Sendable>: Sendable {
+    private let make: @Sendable () throws -> Value
+    private let result = Locked<Result<Value, any Error>?>(nil)
+
+    init(_ make: @escaping @Sendable () throws -> Value) { self.make = make }
+
+    func value() throws -> Value {
+        try result.withLock { result in
+            if result == nil { result = Result { try make() } }
+            return try result!.get()
+        }
+    }
+}

@@ -1,0 +1,477 @@
+#!/usr/bin/env python3
+"""`make bench`: freightliner side by side with skopeo and with the floor, in one run (issue 7).
+
+Starts its own registries on loopback (a fresh, empty destination for every measurement),
+generates the corpus (Tests/Fixtures/corpus.py, profile `bench`), then measures:
+
+  1. skopeo sync, cold and no-op;
+  2. freightliner sync, cold and no-op;
+  3. the floor (floor.py): every unique blob streamed once, plus the manifests;
+  4. peak RSS of `freightliner copy` of an image with one 512 MiB layer;
+  5. a sync SIGKILLed once 90 % of its tags finished, then `freightliner resume` (and the
+     same killed at 90 % of the cold run's time, big blobs in flight);
+  6. scaling: 10/100/1000 small tags in one repository, 1/10/100 repositories, and what the
+     checkpoint's fdatasync costs on 1000 tags;
+
+prints a table and writes Tests/Bench/results/latest.json. Never part of `make test`: timings
+on a shared machine are reported, not asserted.
+
+Environment: BENCH_SCALE (corpus size, default 1), BENCH_REPEAT (rounds of 1-5, the median is
+reported; default 1), BENCH_SCALING=0 skips 6, BENCH_WORKDIR (default: a temp dir, removed after),
+BENCH_JOBS (freightliner --jobs; default its own).
+"""
+import argparse
+import concurrent.futures
+import datetime
+import hashlib
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "Tests", "Fixtures"))
+
+import corpus  # noqa: E402
+import floor  # noqa: E402
+from registry import Client, Registry, digest_of  # noqa: E402
+
+SKOPEO_CACHE = "/var/lib/containers/cache/blob-info-cache-v1.boltdb"
+TARGETS = {
+    "cold_vs_skopeo": 0.35,
+    "noop_vs_skopeo": 0.15,
+    "cold_vs_floor": 1.3,
+    "peak_rss_mb": 100,
+    "resume_vs_cold": 0.15,
+}
+
+
+def log(message):
+    print("bench: " + message, file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(self, binary, workdir, scale, jobs):
+        self.binary = binary
+        self.workdir = workdir
+        self.scale = scale
+        self.jobs = jobs
+        self.counter = 0
+
+    def registry(self, name):
+        self.counter += 1
+        return Registry(self.workdir, "%s-%d" % (name, self.counter))
+
+    # MARK: running things
+
+    def timed(self, command, **kwargs):
+        """Runs `command` under /usr/bin/time: wall seconds, CPU seconds (user + system: steadier
+        than wall time on a shared machine), peak RSS (KiB), stdout."""
+        stats = os.path.join(self.workdir, "time.out")
+        started = time.monotonic()
+        result = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", stats] + command,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+        wall = time.monotonic() - started
+        with open(stats) as f:
+            rss_kib, user, system = f.read().strip().splitlines()[-1].split()
+        return {"seconds": wall, "cpu_seconds": float(user) + float(system), "rss_kib": int(rss_kib), "status": result.returncode,
+                "stdout": result.stdout.decode(errors="replace"), "stderr": result.stderr.decode(errors="replace")}
+
+    def freightliner(self, *arguments, expect=(0,), summary_required=True):
+        jobs = ["--jobs", str(self.jobs)] if self.jobs and arguments[0] in ("sync", "copy") else []
+        run = self.timed([self.binary] + list(arguments) + jobs + ["--ui", "json"])
+        if run["status"] not in expect:
+            raise SystemExit("freightliner %s exited %d:\n%s" % (" ".join(arguments), run["status"], run["stderr"][-3000:]))
+        summary = summary_of(run["stdout"], summary_required)
+        return {"seconds": run["seconds"], "cpu_seconds": run["cpu_seconds"], "rss_kib": run["rss_kib"], "summary": summary}
+
+    def sync(self, source, destination, run_id):
+        result = self.freightliner("sync", source, destination, "--run-id", run_id,
+                                   "--checkpoint-dir", os.path.join(self.workdir, "runs"))
+        summary = result["summary"]
+        if summary["status"] != "completed" or summary["tags"]["failed"]:
+            raise SystemExit("freightliner sync did not complete: %s" % json.dumps(summary)[:2000])
+        return result
+
+    def skopeo_sync(self, source, destination, yaml_path):
+        run = self.timed(["skopeo", "sync", "--src", "yaml", "--dest", "docker", "--dest-tls-verify=false", "--all",
+                          "--preserve-digests", yaml_path, destination + "/mirror"])
+        if run["status"] != 0:
+            raise SystemExit("skopeo sync exited %d:\n%s" % (run["status"], run["stderr"][-3000:]))
+        return {"seconds": run["seconds"], "cpu_seconds": run["cpu_seconds"], "rss_kib": run["rss_kib"]}
+
+    # MARK: measurements
+
+    def skopeo(self, source, repositories):
+        """Cold (skopeo's blob-info cache removed: it remembers blobs of wiped registries) and no-op."""
+        yaml_path = os.path.join(self.workdir, "skopeo.yml")
+        with open(yaml_path, "w") as f:
+            f.write("%s:\n  tls-verify: false\n  images:\n" % source.host)
+            for repository in repositories:
+                f.write("    %s: []\n" % repository)
+        with self.registry("skopeo-dest") as destination:
+            if os.path.exists(SKOPEO_CACHE):
+                os.remove(SKOPEO_CACHE)
+            cold = self.skopeo_sync(source.host, destination.host, yaml_path)
+            noop = self.skopeo_sync(source.host, destination.host, yaml_path)
+        return cold, noop
+
+    def freightliner_sync(self, source):
+        with self.registry("freightliner-dest") as destination:
+            self.counter += 1
+            cold = self.sync(source.host, destination.host + "/mirror", "cold-%d" % self.counter)
+            noop = self.sync(source.host, destination.host + "/mirror", "noop-%d" % self.counter)
+        return cold, noop
+
+    def floor(self, source):
+        """The floor, cold (floor.replicate) and no-op (floor.noop) on the replica it made."""
+        with self.registry("floor-dest") as destination:
+            started, cpu = time.monotonic(), time.process_time()
+            counts = floor.replicate(source.host, destination.host, "mirror")
+            cold = {"seconds": time.monotonic() - started, "cpu_seconds": time.process_time() - cpu, "counts": counts}
+            started, cpu = time.monotonic(), time.process_time()
+            stale = floor.noop(source.host, destination.host, "mirror")
+            if stale:
+                raise SystemExit("the floor's replica is missing %d tags" % stale)
+            return cold, {"seconds": time.monotonic() - started, "cpu_seconds": time.process_time() - cpu}
+
+    def resume(self, source, kill_after=None):
+        """A sync SIGKILLed at about 90 %, then `freightliner resume`.
+
+        With `kill_after` None, once 90 % of its tags finished (tag_finished events), as issue 7
+        words it. In this corpus the last tags in catalog order are small ones, so that leaves
+        ~0.2 % of the bytes. With `kill_after` (90 % of a cold run's seconds), at that time
+        instead: big blobs are in flight and their partial uploads are lost, the harder case.
+        """
+        with self.registry("resume-dest") as destination:
+            self.counter += 1
+            run_id = "killed-%d" % self.counter
+            runs = os.path.join(self.workdir, "runs")
+            jobs = ["--jobs", str(self.jobs)] if self.jobs else []
+            started = time.monotonic()
+            process = subprocess.Popen([self.binary, "sync", source.host, destination.host + "/mirror", "--run-id", run_id,
+                                        "--checkpoint-dir", runs, "--ui", "json"] + jobs,
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            timer = None
+            if kill_after is not None:
+                timer = threading.Timer(kill_after, process.send_signal, [signal.SIGKILL])
+                timer.start()
+            total, finished, finished_bytes = None, 0, 0
+            for line in process.stdout:
+                event = json.loads(line)
+                if event["event"] == "planned":
+                    total = sum(repository["tags"] for repository in event["repositories"])
+                elif event["event"] == "tag_finished":
+                    finished += 1
+                    finished_bytes += event.get("bytes", 0)
+                    # About 90 %, and at least one tag left (a tiny corpus has few).
+                    if kill_after is None and finished >= max(1, min(total - 1, round(0.9 * total))):
+                        process.send_signal(signal.SIGKILL)
+                        break
+            if timer:
+                timer.cancel()
+            process.wait()
+            process.stdout.close()
+            killed_after = time.monotonic() - started
+            resumed = self.freightliner("resume", run_id, "--checkpoint-dir", runs, summary_required=False)
+            # No summary: the kill came after the last tag was saved, and there is nothing to do.
+            summary = resumed["summary"] or {"status": "completed", "session": {"tags_copied": 0, "bytes_transferred": 0}}
+            if summary["status"] != "completed":
+                raise SystemExit("the resumed run did not complete: %s" % json.dumps(summary)[:2000])
+            return {"seconds": resumed["seconds"], "cpu_seconds": resumed["cpu_seconds"], "killed_after_seconds": killed_after,
+                    "tags_total": total, "tags_finished_before_kill": finished,
+                    "bytes_of_finished_tags_before_kill": finished_bytes,
+                    "tags_redone": summary["session"]["tags_copied"], "bytes_redone": summary["session"]["bytes_transferred"],
+                    "requests": summary.get("requests", {})}
+
+    def big_layer(self):
+        """Peak RSS of `freightliner copy` of an image whose one layer is 512 MiB."""
+        size = 512 * 1024 * 1024
+        with self.registry("big-source") as source, self.registry("big-dest") as destination:
+            path = os.path.join(self.workdir, "big-layer")
+            hasher = hashlib.sha256()
+            with open(path, "wb") as f:
+                for _ in range(size // (1 << 20)):
+                    # Random bytes: incompressible like a real compressed layer. Nothing on the
+                    # copy path looks inside a layer, so it needs no tar structure.
+                    chunk = os.urandom(1 << 20)
+                    hasher.update(chunk)
+                    f.write(chunk)
+            layer = "sha256:" + hasher.hexdigest()
+            client = Client(source.host)
+
+            def chunks():
+                with open(path, "rb") as f:
+                    while True:
+                        chunk = f.read(1 << 20)
+                        if not chunk:
+                            return
+                        yield chunk
+
+            client.upload("big/layer", layer, chunks(), size)
+            os.remove(path)
+            config = json.dumps({"architecture": "amd64", "os": "linux",
+                                 "rootfs": {"type": "layers", "diff_ids": [layer]}}).encode()
+            client.upload("big/layer", digest_of(config), config, len(config))
+            manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                   "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                              "digest": digest_of(config), "size": len(config)},
+                                   "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                                               "digest": layer, "size": size}]}).encode()
+            client.put_manifest("big/layer", "1", manifest, "application/vnd.oci.image.manifest.v1+json")
+            copy = self.freightliner("copy", source.host + "/big/layer:1", destination.host + "/big/layer:1")
+            return {"seconds": copy["seconds"], "cpu_seconds": copy["cpu_seconds"], "peak_rss_mib": copy["rss_kib"] / 1024,
+                    "peak_rss_mb": copy["rss_kib"] * 1024 / 1e6, "layer_bytes": size,
+                    "throughput_mb_s": size / 1e6 / copy["seconds"]}
+
+    # MARK: scaling
+
+    def small_tree(self, host, repositories, tags):
+        """`repositories` × `tags` small images: one unique ~1 KiB layer and a config each."""
+        client = Client(host)
+
+        def push(item):
+            repository, tag = item
+            layer = os.urandom(1024)
+            config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Labels": {"tag": tag}},
+                                 "rootfs": {"type": "layers", "diff_ids": [digest_of(layer)]}}).encode()
+            for blob in (layer, config):
+                client.upload(repository, digest_of(blob), blob, len(blob))
+            manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                                   "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                              "digest": digest_of(config), "size": len(config)},
+                                   "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                                               "digest": digest_of(layer), "size": len(layer)}]}).encode()
+            client.put_manifest(repository, tag, manifest, "application/vnd.oci.image.manifest.v1+json")
+
+        items = [("scale/repo%03d" % r, "1.0.%d" % t) for r in range(repositories) for t in range(tags)]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(push, items))
+
+    def scaling_case(self, repositories, tags, checkpoint_root=None):
+        with self.registry("scale-source") as source, self.registry("scale-dest") as destination:
+            self.small_tree(source.host, repositories, tags)
+            self.counter += 1
+            runs = os.path.join(checkpoint_root or self.workdir, "scale-runs")
+            cold = self.freightliner("sync", source.host, destination.host + "/mirror", "--run-id", "scale-%d" % self.counter,
+                                     "--checkpoint-dir", runs)
+            noop = self.freightliner("sync", source.host, destination.host + "/mirror", "--run-id", "scale-noop-%d" % self.counter,
+                                     "--checkpoint-dir", runs)
+            shutil.rmtree(runs, ignore_errors=True)
+        count = repositories * tags
+        if cold["summary"]["tags"]["copied"] != count:
+            raise SystemExit("scaling run copied %s of %d tags" % (cold["summary"]["tags"], count))
+        return {"repositories": repositories, "tags": count, "seconds": cold["seconds"], "cpu_seconds": cold["cpu_seconds"],
+                "peak_rss_mib": cold["rss_kib"] / 1024, "noop_cpu_seconds": noop["cpu_seconds"],
+                "noop_seconds": noop["seconds"], "noop_peak_rss_mib": noop["rss_kib"] / 1024,
+                "requests_per_tag": per_tag(cold["summary"].get("requests", {}), count),
+                "noop_requests_per_tag": per_tag(noop["summary"].get("requests", {}), count)}
+
+    def scaling(self):
+        result = {"tags": [], "repositories": []}
+        for tags in (10, 100, 1000):
+            log("scaling: 1 repository, %d tags" % tags)
+            result["tags"].append(self.scaling_case(1, tags))
+        for repositories in (1, 10, 100):
+            log("scaling: %d repositories of 5 tags" % repositories)
+            result["repositories"].append(self.scaling_case(repositories, 5))
+        if os.path.isdir("/dev/shm"):
+            # The same 1000 tags with the checkpoint on tmpfs, where fdatasync is free: the
+            # difference is what durability costs.
+            log("scaling: 1000 tags, checkpoint on tmpfs")
+            shm = tempfile.mkdtemp(prefix="freightliner-bench-", dir="/dev/shm")
+            try:
+                result["tags_checkpoint_on_tmpfs"] = self.scaling_case(1, 1000, checkpoint_root=shm)
+            finally:
+                shutil.rmtree(shm, ignore_errors=True)
+        # Linear growth shows as a flat (or falling, as fixed costs spread) marginal cost.
+        for key, unit in (("tags", "tag"), ("repositories", "repository")):
+            rows = result[key]
+            for previous, row in zip(rows, rows[1:]):
+                row["marginal_seconds_per_" + unit] = (row["seconds"] - previous["seconds"]) / (row[key] - previous[key])
+        return result
+
+
+def summary_of(stdout, required=True):
+    for line in reversed(stdout.splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            event = json.loads(line)
+            if event.get("event") == "summary":
+                return event
+    if not required:
+        return None
+    raise SystemExit("no summary line in freightliner's output:\n" + stdout[-2000:])
+
+
+def per_tag(requests, tags):
+    return {method: round(count / tags, 2) for method, count in sorted(requests.items())}
+
+
+def median_of(samples, key="seconds"):
+    return statistics.median(sample[key] for sample in samples)
+
+
+def machine():
+    def first_line(command):
+        try:
+            return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout.strip().splitlines()[0]
+        except (OSError, IndexError):
+            return "unknown"
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        memory = int(f.readline().split()[1]) // 1024
+    return {"cpu": model, "cores": os.cpu_count(), "memory_mib": memory, "kernel": platform.release(),
+            "os": first_line(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"]),
+            "swift": first_line(["swift", "--version"]), "skopeo": first_line(["skopeo", "--version"]),
+            "registry": first_line(["docker-registry", "--version"]), "load_average_at_start": os.getloadavg()}
+
+
+def table(results):
+    m, cpu, r, met = results["median"], results["median_cpu_seconds"], results["ratios"], results["met"]
+    big = results["big_layer"]
+
+    def mark(*keys):
+        return "yes" if all(met[key] for key in keys) else "NO"
+
+    rows = [
+        ("skopeo sync, cold", m["skopeo_cold"], cpu["skopeo_cold"], "", "", ""),
+        ("skopeo sync, no-op", m["skopeo_noop"], cpu["skopeo_noop"], "", "", ""),
+        ("floor: unique blobs + manifests", m["floor"], cpu["floor"], "", "", ""),
+        ("floor, no-op: 2 HEADs per tag", m["floor_noop"], cpu["floor_noop"], "%.2f x skopeo" % (m["floor_noop"] / m["skopeo_noop"]),
+         "", ""),
+        ("freightliner sync, cold", m["freightliner_cold"], cpu["freightliner_cold"],
+         "%.2f x skopeo, %.2f x floor" % (r["cold_vs_skopeo"], r["cold_vs_floor"]),
+         "<= %.2f x skopeo, <= %.1f x floor" % (TARGETS["cold_vs_skopeo"], TARGETS["cold_vs_floor"]),
+         mark("cold_vs_skopeo", "cold_vs_floor")),
+        ("freightliner sync, no-op", m["freightliner_noop"], cpu["freightliner_noop"], "%.2f x skopeo" % r["noop_vs_skopeo"],
+         "<= %.2f x skopeo" % TARGETS["noop_vs_skopeo"], mark("noop_vs_skopeo")),
+        ("freightliner resume after SIGKILL at 90 % of tags", m["resume"], cpu["resume"], "%.2f x cold" % r["resume_vs_cold"],
+         "<= %.2f x cold" % TARGETS["resume_vs_cold"], mark("resume_vs_cold")),
+        ("freightliner resume after SIGKILL at 90 % of the cold time", m["resume_at_90_percent_of_time"],
+         cpu["resume_at_90_percent_of_time"], "%.2f x cold" % results["resume_at_90_percent_of_time_vs_cold"], "(harder variant)", ""),
+        ("freightliner copy, one 512 MiB layer", big["seconds"], big["cpu_seconds"], "peak RSS %.1f MB" % big["peak_rss_mb"],
+         "<= %d MB" % TARGETS["peak_rss_mb"], mark("peak_rss_mb")),
+    ]
+    lines = ["| measurement | wall | CPU | ratio | target | met |", "|---|---:|---:|---|---|---|"]
+    for name, wall, seconds, ratio, target, ok in rows:
+        lines.append("| %s | %.2f s | %.2f s | %s | %s | %s |" % (name, wall, seconds, ratio, target, ok))
+    scaling = results.get("scaling")
+    if scaling:
+        lines += ["", "| freightliner, small images | cold | per tag | CPU | peak RSS | no-op | requests per tag, cold | no-op |",
+                  "|---|---:|---:|---:|---:|---:|---|---|"]
+        rows = scaling["tags"] + scaling["repositories"]
+        if scaling.get("tags_checkpoint_on_tmpfs"):
+            rows = rows + [dict(scaling["tags_checkpoint_on_tmpfs"], note=", checkpoint on tmpfs")]
+        for row in rows:
+            lines.append("| %d repositor%s, %d tags%s | %.2f s | %.1f ms | %.2f s | %.1f MiB | %.2f s | %s | %s |" % (
+                row["repositories"], "y" if row["repositories"] == 1 else "ies", row["tags"], row.get("note", ""), row["seconds"], 1000 * row["seconds"] / row["tags"],
+                row["cpu_seconds"], row["peak_rss_mib"], row["noop_seconds"],
+                " ".join("%s %s" % item for item in row["requests_per_tag"].items()),
+                " ".join("%s %s" % item for item in row["noop_requests_per_tag"].items())))
+    corpus_info = results["corpus"]
+    lines += ["", "corpus: %d repositories, %d tags, %.0f MB of unique layers (BENCH_SCALE=%g), median of %d round(s); "
+              "freightliner requests per tag, cold: %s; no-op: %s" % (
+                  corpus_info["repositories"], corpus_info["tags"], corpus_info["unique_layer_bytes"] / 1e6, results["scale"],
+                  results["repeat"], results["requests_per_tag"]["cold"], results["requests_per_tag"]["noop"])]
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", default=os.path.join(ROOT, ".build", "release", "freightliner"))
+    parser.add_argument("--output", default=os.path.join(HERE, "results", "latest.json"))
+    args = parser.parse_args()
+    binary = os.path.abspath(args.bin)
+    if not os.access(binary, os.X_OK):
+        raise SystemExit("no freightliner binary at %s: run `make build` first" % binary)
+    scale = float(os.environ.get("BENCH_SCALE", "1"))
+    repeat = max(1, int(os.environ.get("BENCH_REPEAT", "1")))
+    jobs = int(os.environ["BENCH_JOBS"]) if os.environ.get("BENCH_JOBS") else None
+    keep = "BENCH_WORKDIR" in os.environ
+    workdir = os.environ.get("BENCH_WORKDIR") or tempfile.mkdtemp(prefix="freightliner-bench-")
+    os.makedirs(workdir, exist_ok=True)
+    bench = Bench(binary, workdir, scale, jobs)
+    results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
+               "scale": scale, "repeat": repeat, "jobs": jobs, "targets": TARGETS, "samples": {}}
+    source = None
+    try:
+        source = bench.registry("source")
+        log("generating the corpus (scale %g) in %s" % (scale, source.host))
+        results["corpus"] = corpus.build(source.host, "bench", scale, os.path.join(workdir, "corpus"), seed=7, jobs=4)
+        shutil.rmtree(os.path.join(workdir, "corpus"), ignore_errors=True)
+        repositories = Client(source.host).catalog()
+        samples = {key: [] for key in ("skopeo_cold", "skopeo_noop", "freightliner_cold", "freightliner_noop", "floor",
+                                       "floor_noop", "resume", "resume_at_90_percent_of_time")}
+        for round_number in range(repeat):
+            log("round %d of %d: skopeo sync" % (round_number + 1, repeat))
+            cold, noop = bench.skopeo(source, repositories)
+            samples["skopeo_cold"].append(cold)
+            samples["skopeo_noop"].append(noop)
+            log("round %d of %d: freightliner sync" % (round_number + 1, repeat))
+            cold, noop = bench.freightliner_sync(source)
+            samples["freightliner_cold"].append(cold)
+            samples["freightliner_noop"].append(noop)
+            log("round %d of %d: floor" % (round_number + 1, repeat))
+            cold, noop = bench.floor(source)
+            samples["floor"].append(cold)
+            samples["floor_noop"].append(noop)
+            log("round %d of %d: kill at 90 %% and resume" % (round_number + 1, repeat))
+            samples["resume"].append(bench.resume(source))
+            samples["resume_at_90_percent_of_time"].append(bench.resume(source, kill_after=0.9 * samples["freightliner_cold"][-1]["seconds"]))
+        results["samples"] = samples
+        median = {key: median_of(values) for key, values in samples.items()}
+        results["median"] = median
+        results["median_cpu_seconds"] = {key: median_of(values, "cpu_seconds") for key, values in samples.items()}
+        tags = results["corpus"]["tags"]
+        cold_summary = samples["freightliner_cold"][len(samples["freightliner_cold"]) // 2]["summary"]
+        noop_summary = samples["freightliner_noop"][len(samples["freightliner_noop"]) // 2]["summary"]
+        results["requests_per_tag"] = {"cold": per_tag(cold_summary.get("requests", {}), tags),
+                                       "noop": per_tag(noop_summary.get("requests", {}), tags)}
+        log("copy of a 512 MiB layer")
+        results["big_layer"] = bench.big_layer()
+        if os.environ.get("BENCH_SCALING", "1") != "0":
+            results["scaling"] = bench.scaling()
+        ratios = {
+            "cold_vs_skopeo": median["freightliner_cold"] / median["skopeo_cold"],
+            "noop_vs_skopeo": median["freightliner_noop"] / median["skopeo_noop"],
+            "cold_vs_floor": median["freightliner_cold"] / median["floor"],
+            "resume_vs_cold": median["resume"] / median["freightliner_cold"],
+        }
+        results["resume_at_90_percent_of_time_vs_cold"] = median["resume_at_90_percent_of_time"] / median["freightliner_cold"]
+        results["ratios"] = ratios
+        results["met"] = {key: value <= TARGETS[key] for key, value in ratios.items()}
+        results["met"]["peak_rss_mb"] = results["big_layer"]["peak_rss_mb"] <= TARGETS["peak_rss_mb"]
+        results["machine"]["load_average_at_end"] = os.getloadavg()
+        text = table(results)
+        results["table"] = text
+        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+        for sample in samples["freightliner_cold"] + samples["freightliner_noop"]:
+            sample["summary"].pop("failures", None)
+        with open(args.output, "w") as f:
+            json.dump(results, f, indent=2, sort_keys=True)
+        print(text)
+        print("\nresults: %s" % os.path.relpath(args.output))
+    finally:
+        if source:
+            source.stop()
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+import Foundation
+import FreightCore
+
+/// A real `moto_server` (PyPI `moto[server]`) on a loopback port with SigV4 checking on: it is
+/// started with `INITIAL_NO_AUTH_ACTION_COUNT=4`, and those four unauthenticated calls create an
+/// IAM user with an allow-all policy and an access key (`Tests/Fixtures/moto_bootstrap.py`).
+/// Every later request must be signed with that key; a wrong secret key gets 403
+/// `SignatureDoesNotMatch`, an unknown key ID `InvalidClientTokenId`.
+///
+/// One server serves the whole test process (`shared`); tests keep apart by using unique names.
+public final class MotoServer: Sendable {
+    public let endpoint: String
+    public let accessKeyID: String
+    /// A test credential for this throwaway server only.
+    public let secretAccessKey: String
+    public let region = "us-east-1"
+    /// moto's default account, which owns every ECR registry it serves.
+    public let account = "123456789012"
+    private let directory: TemporaryDirectory
+    private let server: ServerProcess
+
+    public static let shared: Result<MotoServer, any Error> = Result { try MotoServer() }
+
+    /// The shared server, or a failure that says how to install moto.
+    public static func start() throws -> MotoServer { try shared.get() }
+
+    /// `start()` on a thread of its own: the first call waits seconds for moto, which must not
+    /// hold one of the few threads that run the tests.
+    public static func started() async throws -> MotoServer { try await runBlocking { try start() } }
+
+    private init() throws {
+        guard (try? Shell.run(["moto_server", "--help"]).status) == 0 else {
+            throw ServerProcess.StartFailure(command: "moto_server", log: "not installed: run `make deps` (pip install 'moto[server]')")
+        }
+        directory = TemporaryDirectory("moto")
+        var lastError: (any Error)?
+        var started: (ServerProcess, Int)?
+        for _ in 0..<3 {  // a port picked as free can be taken before the server binds it
+            let port = ServerProcess.freePort()
+            do {
+                started = (try ServerProcess(["moto_server", "-H", "127.0.0.1", "-p", "\(port)"], port: port,
+                                             logPath: directory.file("moto.log"),
+                                             environment: ["INITIAL_NO_AUTH_ACTION_COUNT": "4"]), port)
+                break
+            } catch { lastError = error }
+        }
+        guard let (server, port) = started else { throw lastError! }
+        self.server = server
+        endpoint = "http://127.0.0.1:\(port)"
+        let output = try Shell.check(["python3", "\(Paths.fixtures)/moto_bootstrap.py", endpoint]).stdout
+        struct Key: Decodable {
+            var access_key_id: String
+            var secret_access_key: String
+        }
+        let key = try JSONDecoder().decode(Key.self, from: Data(output.utf8))
+        accessKeyID = key.access_key_id
+        secretAccessKey = key.secret_access_key
+    }
+
+    /// An environment that points every AWS client at this server with the test identity, and
+    /// shuts out anything else on the machine (shared files, instance metadata).
+    public func environment(secretAccessKey override: String? = nil) -> [String: String] {
+        [
+            "AWS_ACCESS_KEY_ID": accessKeyID,
+            "AWS_SECRET_ACCESS_KEY": override ?? secretAccessKey,
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,  // the AWS CLI v1 reads only this one
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_SHARED_CREDENTIALS_FILE": directory.file("no-credentials"),
+            "AWS_CONFIG_FILE": directory.file("no-config"),
+        ]
+    }
+
+    /// Whether moto has an ECR repository of that name, asked with boto3 (botocore's own signer,
+    /// independent of the code under test).
+    public func ecrRepositoryExists(_ name: String) throws -> Bool {
+        let script = """
+            import sys, boto3
+            ecr = boto3.client("ecr", endpoint_url=sys.argv[1])
+            names = [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]
+            print("yes" if sys.argv[2] in names else "no")
+            """
+        return try Shell.check(["python3", "-c", script, endpoint, name], environment: environment()).stdout == "yes\n"
+    }
+
+    public var log: String { (try? String(contentsOfFile: server.logPath, encoding: .utf8)) ?? "" }
+}
