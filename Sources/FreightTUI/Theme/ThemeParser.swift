@@ -20,7 +20,9 @@ public enum ThemeParser {
         var theme = Theme(name: name, colors: [:])
         var warnings: [ThemeWarning] = []
         var seen: [String: Int] = [:]
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Any line break: "\r\n" is one Character in Swift, so splitting on "\n" alone left a
+        // CRLF file as a single line (one comment, if it opened with one: every colour ignored).
+        for (offset, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let number = offset + 1
             let line = rawLine.trimmingCharacters(in: " \t\r")
             guard !line.isEmpty, !line.hasPrefix("#") else { continue }
