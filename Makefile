@@ -72,11 +72,12 @@ fuzz:
 ## libfuzzer: Fuzz/ParserFuzzer.swift over the parser modules built with coverage and ASan,
 ## from Fuzz/seeds and the corpus it grew before, for FUZZ_SECONDS; executions to FIGURES
 libfuzzer:
-	$(SWIFT) build --scratch-path $(FUZZ_BUILD) --target FreightEngine -Xswiftc -sanitize=fuzzer,address
+	$(SWIFT) build --scratch-path $(FUZZ_BUILD) --target FreightTUI -Xswiftc -sanitize=fuzzer,address
 	swiftc -sanitize=fuzzer,address -parse-as-library -g Fuzz/ParserFuzzer.swift -I $(FUZZ_BUILD)/debug/Modules \
-	  $(foreach shim,CCrypto CCurl CZlib,-Xcc -fmodule-map-file=Sources/$(shim)/module.modulemap) \
-	  $(foreach module,FreightCore FreightHTTP FreightCloud FreightRegistry FreightEngine,$(FUZZ_BUILD)/debug/$(module).build/*.o) \
-	  -lcurl -lcrypto -lz -o $(FUZZ_BUILD)/parser-fuzzer 2>&1 | grep -v 'ld.gold: warning' || true
+	  $(foreach shim,CCrypto CCurl CZlib CCurses,-Xcc -fmodule-map-file=Sources/$(shim)/module.modulemap) \
+	  $(foreach module,FreightCore FreightHTTP FreightCloud FreightRegistry FreightEngine FreightTUI,$(FUZZ_BUILD)/debug/$(module).build/*.o) \
+	  -lcurl -lcrypto -lz -lncursesw -o $(FUZZ_BUILD)/parser-fuzzer 2> $(FUZZ_BUILD)/link.log \
+	  || { grep -v 'ld.gold: warning' $(FUZZ_BUILD)/link.log; exit 1; }
 	@mkdir -p $(FUZZ_BUILD)/corpus .build
 	SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(LSAN_OPTIONS_FILE) $(FUZZ_BUILD)/parser-fuzzer -max_total_time=$(FUZZ_SECONDS) \
 	  -timeout=10 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus Fuzz/seeds 2> $(FUZZ_BUILD)/fuzz.log \

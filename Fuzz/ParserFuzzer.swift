@@ -9,6 +9,7 @@ import FreightCore
 import FreightEngine
 import FreightHTTP
 import FreightRegistry
+import FreightTUI
 
 private func check(_ condition: Bool, _ message: @autoclosure () -> String) {
     if !condition {
@@ -23,7 +24,7 @@ public func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let selector = start[0]
     let bytes = Array(UnsafeBufferPointer(start: start + 1, count: count - 1))
     let text = String(decoding: bytes, as: UTF8.self)
-    switch selector % 11 {
+    switch selector % 12 {
     case 0:
         do {
             let reference = try ImageReference(parsing: text)
@@ -86,8 +87,13 @@ public func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
         } catch let error as FilterError {
             check(error.value == String(parts[0]), "glob error names the pattern")
         } catch { check(false, "glob: unexpected \(error)") }
-    default:
+    case 10:
         if let delay = RetryPolicy.parseRetryAfter(text) { check(delay.isFinite && delay >= 0, "Retry-After \(delay)") }
+    default:
+        let (theme, warnings) = ThemeParser.parse(text, name: "fuzz", file: "f.theme")
+        check(StyleRole.allCases.allSatisfy { theme.colors[$0] != nil }, "theme: a role has no colour")
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).count
+        check(warnings.allSatisfy { $0.file == "f.theme" && (1...lines).contains($0.line) }, "theme warning line")
     }
     return 0
 }
