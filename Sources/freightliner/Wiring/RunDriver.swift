@@ -38,13 +38,17 @@ struct RunDriver {
         signals.cancel()
         events.finish()
         await reporter.value
-        if let failure = summary.checkpointError {
-            let resume = ledger.checkpointPath.map { " (saved at \($0))" } ?? ""
-            printError("the checkpoint could not be written, so the run stopped: \(failure). "
-                       + "Make room or fix the permissions there, then continue the last saved state\(resume) "
-                       + "with `freightliner resume \(info.runID)`")
-        }
+        reportCheckpointFailure(summary, ledger: ledger, info: info)
         return summary.exitCode
+    }
+
+    /// A checkpoint that could not be written stopped the run: say so on stderr, whatever the UI.
+    private func reportCheckpointFailure(_ summary: RunSummary, ledger: RunLedger, info: RunInfo) {
+        guard let failure = summary.checkpointError else { return }
+        let resume = ledger.checkpointPath.map { " (saved at \($0))" } ?? ""
+        printError("the checkpoint could not be written, so the run stopped: \(failure). "
+                   + "Make room or fix the permissions there, then continue the last saved state\(resume) "
+                   + "with `freightliner resume \(info.runID)`")
     }
 }
 
@@ -57,9 +61,11 @@ extension RunDriver {
         let signals = SignalHandler { dashboard.interrupt(signal: $0) }
         let status = await dashboard.show(live.run)
         signals.cancel()
-        for line in PlainReporter.summaryLines(await live.summary.value, dryRun: info.dryRun, checkpointed: info.checkpointPath != nil) {
+        let summary = await live.summary.value
+        for line in PlainReporter.summaryLines(summary, dryRun: info.dryRun, checkpointed: info.checkpointPath != nil) {
             Console.out(line + "\n")
         }
+        reportCheckpointFailure(summary, ledger: ledger, info: info)
         return status
     }
 
