@@ -94,7 +94,7 @@ struct ReferencePropertyTests {
                 #expect(try ImageReference(parsing: reference.description) == reference, "\(text)")
             } catch let error as ReferenceError {
                 #expect(error.value == text)
-                #expect(text.isEmpty || error.description.contains(text))
+                #expect(text.isEmpty || error.description.contains(text.escapingControlCharacters))
             }
         }
         PropertyRuns.report("reference.mutated", counter)
