@@ -3,7 +3,7 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 PYTHON ?= python3
 DEBIAN_PACKAGES := libncursesw5-dev libcurl4-openssl-dev zlib1g-dev libssl-dev pkg-config \
-                   docker-registry skopeo tmux apache2-utils openssl curl time
+                   docker-registry skopeo tmux apache2-utils openssl curl time python3 python3-pip
 PYTHON_MODULES := moto:moto[server] boto3:boto3 cryptography:cryptography
 BIN := .build/release/freightliner
 # Figures the reliability tests measure (faults injected, kill cycles, property executions).
@@ -17,7 +17,8 @@ LSAN_OPTIONS_FILE := $(CURDIR)/Tests/Fixtures/lsan.supp
 
 .PHONY: deps build test soak fuzz libfuzzer sanitize install demo bench clean
 
-## deps: install the Debian packages and Python modules the build, tests and demo need
+## deps: install the Debian packages and Python modules the build, tests and demo need (a Python
+## that Debian marks externally managed gets them with --break-system-packages: test machines only)
 deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
@@ -31,7 +32,8 @@ deps:
 	fi
 	@for entry in $(PYTHON_MODULES); do \
 	  module=$${entry%%:*}; package=$${entry#*:}; \
-	  $(PYTHON) -c "import $$module" 2>/dev/null || $(PYTHON) -m pip install -q "$$package"; \
+	  $(PYTHON) -c "import $$module" 2>/dev/null || $(PYTHON) -m pip install -q "$$package" 2>/dev/null \
+	    || $(PYTHON) -m pip install -q --break-system-packages "$$package"; \
 	done
 
 ## build: the release binary at .build/release/freightliner
