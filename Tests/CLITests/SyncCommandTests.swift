@@ -100,6 +100,63 @@ struct SyncCommandTests {
         #expect(missing.stderr.contains("no/such/repo"), "\(missing.stderr)")
     }
 
+    @Test("a source prefix keeps relative paths; --repo without the catalog; --exclude-tags; --force copies what is current")
+    func prefixNamedRepositoriesAndForce() throws {
+        let setup = try Setup()
+        let destination = setup.destination.host
+        func prefixed(_ extra: [String] = []) throws -> Shell.Result {
+            try CLI.run(["sync", "\(setup.proxy.host)/team", "\(destination)/t", "--ui", "json", "--exclude-tags", "1\\.1|list"]
+                        + setup.checkpoints + extra)
+        }
+        let first = try prefixed()
+        #expect(first.status == 0, "\(first.output)")
+        var catalog = try Shell.check(["curl", "-s", "http://\(destination)/v2/_catalog"]).stdout
+        #expect(catalog.contains("\"t/web\"") && catalog.contains("\"t/api\""), "team/X lands at t/X: \(catalog)")
+        #expect(!catalog.contains("t/team") && !catalog.contains("base/os"), "\(catalog)")
+        #expect(!catalog.contains("nested"), "its only tag is excluded, so the repository is not created: \(catalog)")
+        #expect(Set(try Skopeo.tags("\(destination)/t/web")) == ["1.0", "2.0"], "--exclude-tags is anchored: 1.1 only")
+        #expect(try Skopeo.digest("\(destination)/t/web:2.0") == (try setup.digest("team/web:2.0")))
+
+        let current = try #require(CLI.summary(try prefixed().stdout))
+        #expect(current.int("tags", "skipped") == 3 && current.int("tags", "copied") == 0)
+        let forced = try prefixed(["--force"])
+        #expect(forced.status == 0, "\(forced.output)")
+        let summary = try #require(CLI.summary(forced.stdout))
+        #expect(summary.int("tags", "copied") == 3 && summary.int("tags", "skipped") == 0, "--force copies current tags again")
+        #expect((summary.int("blobs", "skipped") ?? 0) > 0, "the blobs are there already: HEADs find them, nothing is uploaded")
+        #expect(summary.int("blobs", "copied") == 0)
+
+        // --repo names repositories for registries without a catalog: only those are synced.
+        let named = try CLI.run(["sync", setup.proxy.host, "\(destination)/named", "--repo", "base/os", "--repo", "zz/last",
+                                 "--ui", "json"] + setup.checkpoints)
+        #expect(named.status == 0, "\(named.output)")
+        catalog = try Shell.check(["curl", "-s", "http://\(destination)/v2/_catalog"]).stdout
+        #expect(catalog.contains("named/base/os") && catalog.contains("named/zz/last"), "\(catalog)")
+        #expect(!catalog.contains("named/team") && !catalog.contains("named/tools"), "\(catalog)")
+        #expect(CLI.summary(named.stdout)?.int("tags", "copied") == 4)
+    }
+
+    @Test("SIGTERM stops like SIGINT: exit 3, the run saved as interrupted, resumable")
+    func terminate() throws {
+        let setup = try Setup(blobDelayMilliseconds: 40)
+        let output = setup.state.file("run.out")
+        let process = try CLI.start(["sync", setup.proxy.host, "\(setup.destination.host)/mirror", "--ui", "json", "--jobs", "1",
+                                     "--run-id", "terminated"] + setup.checkpoints, output: output)
+        try waitUntil("a finished tag") { contents(of: output).contains("\"tag_finished\"") }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 3, "\(contents(of: output))")
+        #expect(CLI.summary(contents(of: output))?.string("status") == "interrupted")
+        let show = try CLI.run(["checkpoints", "show", "terminated"] + setup.checkpoints)
+        #expect(show.stdout.contains("state:       interrupted"), "\(show.stdout)")
+        let resumed = try CLI.run(["resume", "--ui", "json"] + setup.checkpoints)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(CLI.summary(resumed.stdout)?.string("run_id") == "terminated", "the newest resumable run")
+        for reference in ["team/web:2.0", "zz/last:victim"] {
+            #expect(try setup.mirrored(reference) == (try setup.digest(reference)), "\(reference)")
+        }
+    }
+
     @Test("SIGKILL mid-run, then resume: finishes, redoes nothing that was done, every digest right")
     func killThenResume() throws {
         let setup = try Setup(blobDelayMilliseconds: 40)
@@ -195,6 +252,19 @@ struct SyncCommandTests {
 
         let listing = try CLI.run(["checkpoints", "list"] + setup.checkpoints)
         #expect(listing.stdout.contains("damaged"), "\(listing.stdout)")
+
+        // Without a run id, the damaged run might be the newest: resume names it instead of guessing.
+        let newest = try CLI.run(["resume"] + setup.checkpoints)
+        #expect(newest.status == 2)
+        #expect(newest.stderr.contains(setup.state.file("runs/victim")) && newest.stderr.contains("checkpoints rm victim"),
+                "\(newest.stderr)")
+
+        let removed = try CLI.run(["checkpoints", "rm", "victim"] + setup.checkpoints)
+        #expect(removed.status == 0, "\(removed.output)")
+        #expect(!FileManager.default.fileExists(atPath: setup.state.file("runs/victim")))
+        let nothing = try CLI.run(["resume"] + setup.checkpoints)
+        #expect(nothing.status == 2)
+        #expect(nothing.stderr.contains("holds no run to resume"), "\(nothing.stderr)")
     }
 
     @Test("a source tag deleted mid-run is reported as failed; everything else completes (exit 1)")

@@ -94,9 +94,17 @@ public struct CheckpointStore: Sendable {
         }.sorted { ($0.record?.updatedAt ?? .distantPast, $0.runID) > ($1.record?.updatedAt ?? .distantPast, $1.runID) }
     }
 
-    /// The most recently updated run that still has work to do.
-    public func newestResumable() -> RunRecord? {
-        list().compactMap(\.record).first { $0.isResumable }
+    /// The most recently updated run that still has work to do. A damaged run might be the
+    /// newest (its date cannot be read), so while there is one this refuses to guess, naming it.
+    public func newestResumable() throws -> RunRecord? {
+        let runs = list()
+        if let damaged = runs.first(where: { $0.problem != nil }), let problem = damaged.problem {
+            throw CheckpointError(path: runDirectory(damaged.runID), reason: """
+                holds a run that cannot be read (\(problem)) and may be the newest: name the run to \
+                resume (`freightliner resume RUN_ID`), or remove it (`freightliner checkpoints rm \(damaged.runID)`)
+                """)
+        }
+        return runs.compactMap(\.record).first { $0.isResumable }
     }
 
     public func remove(_ runID: String) throws {

@@ -176,11 +176,14 @@ public final class CheckpointWriter: Sendable {
                 unlink(temporary)
                 throw error
             }
+            // The rename is durable only once the directory is: until then a crash may bring the
+            // old snapshot back. (The journal, created before the first snapshot, rides along.)
             let directoryFile = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if directoryFile >= 0 {
-                fsync(directoryFile)
-                Foundation.close(directoryFile)
-            }
+            guard directoryFile >= 0 else { throw failure(directory, "cannot be opened to sync it") }
+            // EINVAL: a filesystem that cannot sync directories, where there is nothing more to do.
+            let syncError = fsync(directoryFile) == 0 || errno == EINVAL ? nil : failure(directory, "cannot be synced")
+            Foundation.close(directoryFile)
+            if let syncError { throw syncError }
             // The snapshot now holds everything the journal said; replaying it again would be
             // harmless (records carry whole tag states), but it would grow forever.
             guard ftruncate(journal, 0) == 0, fdatasync(journal) == 0 else { throw failure(journalPath, "cannot be emptied") }

@@ -58,7 +58,7 @@ enum RunLauncher {
         if let runID {
             record = try store.load(runID)
         } else {
-            guard let newest = store.newestResumable() else {
+            guard let newest = try store.newestResumable() else {
                 throw CheckpointError(path: store.directory, reason: "holds no run to resume (see `freightliner checkpoints list`)")
             }
             record = newest
