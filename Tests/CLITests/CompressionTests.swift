@@ -34,10 +34,10 @@ struct CompressionTests {
             }
         }
 
-        func sync(_ extra: [String] = []) throws -> Shell.Result {
+        func sync(_ extra: [String] = [], checkpoints: String = "runs") throws -> Shell.Result {
             // The tiny layer is a 2 KiB tar (header and padding): 4K makes it fall below the minimum.
             try CLI.run(["sync", "\(source.host)/app", "\(destination.host)/packed", "--ui", "json", "--compress", "gzip",
-                         "--compress-min-size", "4K", "--checkpoint-dir", state.file("runs")] + extra)
+                         "--compress-min-size", "4K", "--checkpoint-dir", state.file(checkpoints)] + extra)
         }
 
         func manifest(_ reference: String) throws -> ManifestDocument {
@@ -97,6 +97,10 @@ struct CompressionTests {
         #expect(summary.int("compression", "compressed_bytes") == Int(uniqueCompressed.values.reduce(0) { $0 + $1.compressed }))
         #expect(summary.int("compression", "original_bytes") == Int(uniqueCompressed.values.reduce(0) { $0 + $1.original }))
         #expect((summary.int("compression", "kept_layers") ?? 0) >= 2)
+        let layerSeconds = CLI.jsonLines(result.stdout).filter { $0.string("result") == "compressed" }.compactMap { $0.double("seconds") }
+        #expect((summary.double("compression", "seconds") ?? 0) > 0)
+        #expect(abs((summary.double("compression", "seconds") ?? 0) - layerSeconds.reduce(0, +)) < 0.001,
+                "the total time is the sum of the layers' times")
 
         let events = CLI.jsonLines(result.stdout).filter { $0.string("event") == "layer_compressed" }
         #expect(events.contains { $0.string("result") == "kept_saved_too_little" })
@@ -108,6 +112,15 @@ struct CompressionTests {
         #expect(noop.int("tags", "skipped") == 3, "\(again.stdout)")
         #expect(noop.int("session", "bytes_transferred") == 0)
         #expect(noop.int("compression", "layers") == 0)
+
+        // A new checkpoint directory remembers nothing: the destination itself shows that each
+        // image (the index child by child) is the source's recompressed, so nothing is sent again.
+        let forgetful = try setup.sync(checkpoints: "elsewhere")
+        #expect(forgetful.status == 0, "\(forgetful.output)")
+        let fresh = try #require(CLI.summary(forgetful.stdout))
+        #expect(fresh.int("tags", "skipped") == 3, "\(forgetful.stdout)")
+        #expect(fresh.int("session", "bytes_transferred") == 0)
+        #expect(fresh.int("compression", "layers") == 0)
     }
 
     @Test("--compress-max-size and --compress-min-savings keep the original, and say why")
@@ -130,7 +143,7 @@ struct CompressionTests {
         #expect(try Skopeo.digest("\(setup.destination.host)/picky/layers:docker") == (try Skopeo.digest(setup.source.reference("app/layers:docker"))))
     }
 
-    @Test("copy --compress gzip recompresses too, deterministically (same digest twice)")
+    @Test("copy --compress gzip recompresses too, deterministically (same digest twice); a re-run skips; --force redoes")
     func copyDeterministic() throws {
         let setup = try Setup()
         for target in ["one", "two"] {
@@ -141,6 +154,25 @@ struct CompressionTests {
         let one = try Skopeo.digest(setup.destination.reference("one/layers:oci"))
         #expect(one == (try Skopeo.digest(setup.destination.reference("two/layers:oci"))))
         #expect(one != (try Skopeo.digest(setup.source.reference("app/layers:oci"))))
+
+        // A copy keeps no checkpoint; run again, it sees the destination holds the image
+        // recompressed and skips it: nothing compressed, nothing sent.
+        let again = try CLI.run(["copy", "--compress", "gzip", "--ui", "json", setup.source.reference("app/layers:oci"),
+                                 setup.destination.reference("one/layers:oci")])
+        #expect(again.status == 0, "\(again.output)")
+        let summary = try #require(CLI.summary(again.stdout))
+        #expect(summary.int("tags", "skipped") == 1, "\(again.stdout)")
+        #expect(summary.int("compression", "layers") == 0)
+        #expect(summary.int("bytes_transferred") == 0)
+        #expect(try Skopeo.digest(setup.destination.reference("one/layers:oci")) == one)
+
+        // --force compresses again (deterministically: the same digest).
+        let forced = try CLI.run(["copy", "--compress", "gzip", "--compress-level", "9", "--force", "--ui", "json",
+                                  setup.source.reference("app/layers:oci"), setup.destination.reference("one/layers:oci")])
+        #expect(forced.status == 0, "\(forced.output)")
+        // The text layer and the tiny one (a 2 KiB tar, over the default 1K minimum).
+        #expect(try #require(CLI.summary(forced.stdout)).int("compression", "layers") == 2)
+        #expect(try Skopeo.digest(setup.destination.reference("one/layers:oci")) == one)
     }
 
     @Test("bad compression options name the value", arguments: [

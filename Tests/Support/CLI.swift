@@ -45,6 +45,12 @@ extension Dictionary where Key == String, Value == Any {
         return (current as? NSNumber)?.intValue
     }
 
+    public func double(_ keys: String...) -> Double? {
+        var current: Any? = self
+        for key in keys { current = (current as? [String: Any])?[key] }
+        return (current as? NSNumber)?.doubleValue
+    }
+
     public func string(_ keys: String...) -> String? {
         var current: Any? = self
         for key in keys { current = (current as? [String: Any])?[key] }

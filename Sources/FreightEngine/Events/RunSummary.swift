@@ -24,12 +24,16 @@ public struct RunSummary: Sendable, Equatable, Codable {
         public var compressedBytes: Int64 = 0
         /// Candidates kept as they were (below/above a threshold, or saving too little).
         public var keptLayers = 0
+        /// Time spent compressing the recompressed layers, summed over layers (they may run in
+        /// parallel, so it can exceed the run's duration).
+        public var seconds: Double = 0
 
         enum CodingKeys: String, CodingKey {
             case layers
             case originalBytes = "original_bytes"
             case compressedBytes = "compressed_bytes"
             case keptLayers = "kept_layers"
+            case seconds
         }
     }
 

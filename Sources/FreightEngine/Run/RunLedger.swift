@@ -129,6 +129,7 @@ public final class RunLedger: Sendable {
                 summary.compression.keptLayers += stats.keptLayers
                 summary.compression.originalBytes += stats.originalBytes
                 summary.compression.compressedBytes += stats.compressedBytes
+                summary.compression.seconds += stats.compressionSeconds ?? 0
             }
             if failed { summary.repositories.failed += 1 } else if !pending { summary.repositories.completed += 1 }
         }

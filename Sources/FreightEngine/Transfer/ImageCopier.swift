@@ -55,8 +55,8 @@ struct ImageCopier: Sendable {
             switch try await compareWithDestination(job, record: record) {
             case .upToDate(let destinationDigest):
                 return .skipped(digest: destinationDigest)
-            case .copy(let sourceDigest):
-                root = try await sourceManifest(sourceDigest.description)
+            case .copy(let sourceDigest, let fetched):
+                if let fetched { root = fetched } else { root = try await sourceManifest(sourceDigest.description) }
             }
         }
         let graph = try await ManifestGraph.load(root: root, from: source)
@@ -82,6 +82,7 @@ struct ImageCopier: Sendable {
                                     record.stats.compressedLayers += 1
                                     record.stats.originalBytes += blob.size
                                     record.stats.compressedBytes += result.descriptor.size
+                                    record.stats.compressionSeconds = (record.stats.compressionSeconds ?? 0) + result.compression.seconds
                                 } else {
                                     record.stats.keptLayers += 1
                                 }
@@ -136,8 +137,8 @@ struct ImageCopier: Sendable {
     private enum Comparison {
         /// The destination has what this tag must become (its digest, rewritten or not).
         case upToDate(Digest)
-        /// Copy the source manifest with this digest.
-        case copy(Digest)
+        /// Copy the source manifest with this digest (already read, if it was).
+        case copy(Digest, ManifestDocument?)
     }
 
     /// HEADs the source and the destination (setting `record.sourceDigest`). The two lookups
@@ -153,12 +154,38 @@ struct ImageCopier: Sendable {
         } else {
             existing = force ? nil : try await destination.manifestDescriptor(sourceDescriptor.digest.description)
         }
-        guard let existing else { return .copy(sourceDescriptor.digest) }
-        var expected = sourceDescriptor.digest
-        if let compressor, let rewritten = await compressor.cache.rewrittenManifest(sourceDescriptor.digest, settings: compressor.settings) {
-            expected = rewritten
+        guard let existing else { return .copy(sourceDescriptor.digest, nil) }
+        if existing.digest == sourceDescriptor.digest { return .upToDate(existing.digest) }
+        guard let compressor else { return .copy(sourceDescriptor.digest, nil) }
+        if let rewritten = await compressor.cache.rewrittenManifest(sourceDescriptor.digest, settings: compressor.settings) {
+            return existing.digest == rewritten ? .upToDate(existing.digest) : .copy(sourceDescriptor.digest, nil)
         }
-        return existing.digest == expected ? .upToDate(existing.digest) : .copy(sourceDescriptor.digest)
+        // Nothing remembers this source manifest being rewritten (a copy keeps no checkpoint; a
+        // sync may use a new directory): look whether the destination holds it recompressed.
+        let theirs = try await sourceManifest(sourceDescriptor.digest.description)
+        guard try await holdsRecompressed(existing, of: theirs) else { return .copy(sourceDescriptor.digest, theirs) }
+        await compressor.cache.recordManifest(theirs.digest, settings: compressor.settings, destination: existing.digest)
+        return .upToDate(existing.digest)
+    }
+
+    /// Whether the destination's manifest `existing` is `theirs` with its uncompressed layers
+    /// recompressed (see `RecompressedMatch`); for an index, child by child.
+    private func holdsRecompressed(_ existing: Descriptor, of theirs: ManifestDocument) async throws -> Bool {
+        let ours = try await destination.manifest(existing.digest.description)
+        switch (ours.content, theirs.content) {
+        case (.image(let destinationImage), .image(let sourceImage)):
+            return RecompressedMatch.image(destinationImage, isRecompressed: sourceImage)
+        case (.index(let destinationIndex), .index(let sourceIndex)):
+            guard let pairs = RecompressedMatch.differingChildren(destinationIndex, sourceIndex) else { return false }
+            for pair in pairs {
+                guard case .image(let destinationImage) = try await destination.manifest(pair.destination.digest.description).content,
+                      case .image(let sourceImage) = try await source.manifest(pair.source.digest.description).content,
+                      RecompressedMatch.image(destinationImage, isRecompressed: sourceImage) else { return false }
+            }
+            return true
+        default:
+            return false
+        }
     }
 
     /// The source manifest a tag or digest names; a missing one says so plainly.

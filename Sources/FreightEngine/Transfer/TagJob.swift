@@ -26,6 +26,8 @@ public struct TagStats: Sendable, Equatable, Codable {
     public var keptLayers = 0
     public var originalBytes: Int64 = 0
     public var compressedBytes: Int64 = 0
+    /// Seconds spent compressing the layers counted above (absent in older checkpoints).
+    public var compressionSeconds: Double?
 
     public init() {}
 
@@ -38,6 +40,7 @@ public struct TagStats: Sendable, Equatable, Codable {
         keptLayers += other.keptLayers
         originalBytes += other.originalBytes
         compressedBytes += other.compressedBytes
+        if let seconds = other.compressionSeconds { compressionSeconds = (compressionSeconds ?? 0) + seconds }
     }
 
     mutating func count(_ kind: BlobTransferKind, size: Int64) {
