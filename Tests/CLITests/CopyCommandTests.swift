@@ -66,6 +66,9 @@ struct CopyCommandTests {
                                   open.reference("pub/app:oci-single"), locked.reference("priv/app:v1")])
         #expect(copied.status == 0, "\(copied.output)")
         #expect(!copied.output.contains("pa55-word-xyz"))
+        let statuses = CLI.jsonLines(copied.stdout).filter { $0.string("event") == "secret_status" }
+        #expect(statuses.contains { $0.string("provider") == "flag" && $0.string("reference") == locked.host && $0.string("state") == "loaded" },
+                "the secrets panel lists the flag's credentials, by registry: \(statuses)")
         let back = try CLI.run(["copy", "--src-creds", "carol:pa55-word-xyz", locked.reference("priv/app:v1"), open.reference("back/app:v1")])
         #expect(back.status == 0, "\(back.output)")
         #expect(try Skopeo.digest(open.reference("back/app:v1")) == (try Skopeo.digest(open.reference("pub/app:oci-single"))))

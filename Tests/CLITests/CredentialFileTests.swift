@@ -16,8 +16,8 @@ struct CredentialFileTests {
         }
 
         /// A copy into the locked registry with no credential flags: only files may supply them.
-        func copy(_ environment: [String: String], tag: String = "v1") throws -> Shell.Result {
-            try CLI.run(["copy", open.reference("pub/app:oci-single"), locked.reference("priv/app:\(tag)")],
+        func copy(_ environment: [String: String], tag: String = "v1", arguments: [String] = []) throws -> Shell.Result {
+            try CLI.run(["copy", open.reference("pub/app:oci-single"), locked.reference("priv/app:\(tag)")] + arguments,
                         environment: ["HOME": home.path, "DOCKER_CONFIG": "", "REGISTRY_AUTH_FILE": "", "XDG_RUNTIME_DIR": ""]
                             .merging(environment) { $1 })
         }
@@ -30,9 +30,24 @@ struct CredentialFileTests {
         try FileManager.default.createDirectory(atPath: setup.home.file("docker"), withIntermediateDirectories: true)
         try #"{"auths":{"\#(setup.locked.host)":{"auth":"\#(auth)"}}}"#.write(toFile: setup.home.file("docker/config.json"),
                                                                             atomically: true, encoding: .utf8)
-        let result = try setup.copy(["DOCKER_CONFIG": setup.home.file("docker")])
+        let result = try setup.copy(["DOCKER_CONFIG": setup.home.file("docker")], arguments: ["--ui", "json"])
         #expect(result.status == 0, "\(result.output)")
         #expect(!result.output.contains("helper-pw-123"))
+        // The secrets panel lists it as a credential in use: where from and for which registry.
+        let statuses = CLI.jsonLines(result.stdout).filter { $0.string("event") == "secret_status" }
+        #expect(statuses.contains { $0.string("provider") == "docker-config" && $0.string("reference") == setup.locked.host
+            && $0.string("state") == "loaded" }, "\(statuses)")
+    }
+
+    @Test("without $DOCKER_CONFIG, ~/.docker/config.json")
+    func defaultDockerConfig() throws {
+        let setup = try Setup()
+        let auth = Data("dana:helper-pw-123".utf8).base64EncodedString()
+        try FileManager.default.createDirectory(atPath: setup.home.file(".docker"), withIntermediateDirectories: true)
+        try #"{"auths":{"\#(setup.locked.host)":{"auth":"\#(auth)"}}}"#.write(toFile: setup.home.file(".docker/config.json"),
+                                                                            atomically: true, encoding: .utf8)
+        let result = try setup.copy([:])
+        #expect(result.status == 0, "\(result.output)")
     }
 
     @Test("containers auth.json ($REGISTRY_AUTH_FILE) with username/password")

@@ -12,7 +12,7 @@ public struct CredentialStatus: Sendable, Equatable {
         case failed
     }
 
-    /// `aws-sm`, `gcp-sm`, `ecr`, `gcr`.
+    /// `aws-sm`, `gcp-sm`, `ecr`, `gcr`, `flag` (`--src-creds`/`--dest-creds`), `docker-config`.
     public let provider: String
     /// The secret reference or registry it is for.
     public let reference: String

@@ -1,4 +1,5 @@
 import Foundation
+import FreightCloud
 import FreightCore
 
 /// A user name and password (or token) for one registry. The password never prints.
@@ -65,4 +66,34 @@ public struct CredentialsError: Error, CustomStringConvertible {
     public init(reason: String) { self.reason = reason }
 
     public var description: String { reason }
+}
+
+/// Reports, once per registry, that `provider` supplied credentials (or failed to), for the
+/// secrets panel: `--src-creds` and docker's config are credentials in use too. Says which
+/// registry, never what.
+public struct ObservedCredentials: CredentialProvider {
+    public let provider: any CredentialProvider
+    /// `flag`, `docker-config`.
+    public let name: String
+    private let observer: CredentialObserver
+    private let reported = Locked<Set<String>>([])
+
+    public init(_ provider: any CredentialProvider, name: String, observer: @escaping CredentialObserver) {
+        self.provider = provider
+        self.name = name
+        self.observer = observer
+    }
+
+    public func credentials(for registry: String) async throws -> Credentials? {
+        do {
+            guard let found = try await provider.credentials(for: registry) else { return nil }
+            if reported.withLock({ $0.insert(registry).inserted }) {
+                observer(CredentialStatus(provider: name, reference: registry, state: .loaded, at: Date()))
+            }
+            return found
+        } catch {
+            observer(CredentialStatus(provider: name, reference: registry, state: .failed, at: Date(), detail: "\(error)"))
+            throw error
+        }
+    }
 }

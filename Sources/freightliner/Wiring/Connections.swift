@@ -1,3 +1,4 @@
+import FreightCloud
 import FreightCore
 import FreightEngine
 import FreightHTTP
@@ -16,15 +17,16 @@ final class Connections: Sendable {
 
     init(insecure: [String], retry: RetryPolicy, source: Credentials?, destination: Credentials?,
          sourceExtra: (any CredentialProvider)? = nil, destinationExtra: (any CredentialProvider)? = nil,
-         http: HTTPClient = HTTPClient(), destinationPreparer: (@Sendable (String) -> (any RepositoryPreparer)?)? = nil) {
+         http: HTTPClient = HTTPClient(), destinationPreparer: (@Sendable (String) -> (any RepositoryPreparer)?)? = nil,
+         observer: @escaping CredentialObserver = { _ in }) {
         self.http = http
         self.destinationPreparer = destinationPreparer
         self.insecure = Set(insecure)
         self.retry = retry
-        let docker = DockerConfigCredentials()
+        let docker = ObservedCredentials(DockerConfigCredentials(), name: "docker-config", observer: observer)
         func chain(_ flag: Credentials?, _ extra: (any CredentialProvider)?) -> any CredentialProvider {
             var providers: [any CredentialProvider] = []
-            if let flag { providers.append(StaticCredentials(flag)) }
+            if let flag { providers.append(ObservedCredentials(StaticCredentials(flag), name: "flag", observer: observer)) }
             if let extra { providers.append(extra) }
             providers.append(docker)
             return ChainedCredentials(providers)

@@ -79,7 +79,7 @@ extension ConnectionOptions {
                                       destinationPreparer: { registry in
                                           guard createRepositories, let host = ECRHost(registry: registry) else { return nil }
                                           return ECRRepositoryCreator(host: host, session: { try aws.value() })
-                                      })
+                                      }, observer: notify)
         return CredentialWiring(connections: connections, secretCredentials: secrets)
     }
 }
