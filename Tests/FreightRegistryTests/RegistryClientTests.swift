@@ -97,7 +97,11 @@ struct RegistryClientTests {
             _ = try await upload.commit()
         }
         try await repository.putManifest(document, tag: "v1")
+        _ = try await repository.manifest("v1")
+        let issued = try #require(try registry.tokenStats()?["issued"])
+        #expect(issued >= 1)
         for _ in 0..<5 { _ = try await repository.manifest("v1") }
+        #expect(try registry.tokenStats()?["issued"] == issued, "more reads in the same scope reuse the cached token")
         #expect(try Skopeo.digest(registry.reference("tok/app:v1"), credentials: "bob:token-pw") == document.digest)
 
         let anonymous = RegistryRepository(client: client(registry), path: "tok/app")

@@ -33,6 +33,13 @@ public final class TestRegistry: Sendable {
     private let server: ServerProcess
     private let tokenServer: ServerProcess?
 
+    /// The token service's counters (`issued`, `anonymous`, `refused`); nil without one.
+    public func tokenStats() throws -> [String: Int]? {
+        guard let tokenServer else { return nil }
+        let body = try Shell.check(["curl", "-sf", "http://127.0.0.1:\(tokenServer.port)/stats"]).stdout
+        return try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Int]
+    }
+
     public static func start(_ options: Options = Options()) throws -> TestRegistry {
         var lastError: (any Error)?
         for _ in 0..<3 {  // a port picked as free can be taken before the server binds it
