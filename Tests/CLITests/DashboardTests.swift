@@ -95,14 +95,14 @@ struct DashboardTests {
         #expect(log.contains("stopping: quit from the dashboard"))
     }
 
-    @Test("a sync quit with q exits 3 with a checkpoint; freightliner dashboard + r finishes it, every digest right")
+    @Test("--ui auto on a terminal is the dashboard; a sync quit with q exits 3 with a checkpoint; freightliner dashboard + r finishes it")
     func quitThenResumeFromDashboard() throws {
         let registries = try Registries(tags: 6, layerSize: 96 * 1024)
         let proxy = try SlowProxy(upstream: registries.source.host, rate: 400_000)
         let home = TemporaryDirectory("dashboard-home")
         let runs = home.file("runs")
         let sync = try TmuxSession(width: 120, height: 40,
-                                   command: [Paths.binary, "sync", proxy.host, "\(registries.destination.host)/mirror", "--ui", "tui",
+                                   command: [Paths.binary, "sync", proxy.host, "\(registries.destination.host)/mirror", "--ui", "auto",
                                              "--jobs", "1", "--run-id", "quit-me", "--checkpoint-dir", runs],
                                    environment: Self.environment(home))
         try sync.waitForScreen("the sync copying") { $0.contains("team/app") && $0.contains("copying") }
@@ -150,7 +150,7 @@ struct DashboardTests {
         #expect(again.capture().contains("completed: 3 tags"))
     }
 
-    @Test("NO_COLOR=1 LANG=C TERM=vt100: ASCII lines and no colour; a 256-colour UTF-8 terminal gets both")
+    @Test("NO_COLOR=1 LANG=C TERM=vt100: ASCII lines and no colour; a 256-colour UTF-8 terminal gets both; 8 colours mapped down")
     func plainTerminal() throws {
         let registries = try Registries(tags: 2, layerSize: 4 * 1024)
         let home = TemporaryDirectory("dashboard-home")
@@ -175,6 +175,12 @@ struct DashboardTests {
         #expect(plain.screen.contains("+ Repositories") && plain.screen.contains("|"))
         #expect(plain.raw.allSatisfy { $0 < 0x80 }, "non-ASCII bytes written with LANG=C")
         #expect(Self.colourEscapes(plain.raw).isEmpty, "colour with NO_COLOR: \(Self.colourEscapes(plain.raw).prefix(5))")
+
+        // TERM=xterm has 8 colours: the theme is mapped down to them, never sent as 256-colour codes.
+        let eight = try run(["TERM": "xterm"], destination: "eight")
+        let eightEscapes = Self.colourEscapes(eight.raw)
+        #expect(!eightEscapes.isEmpty, "an 8-colour terminal shows colour")
+        #expect(!eightEscapes.contains { $0.contains("38;5;") || $0.contains("48;5;") }, "256-colour codes on TERM=xterm: \(eightEscapes.prefix(5))")
 
         let noColour = try run(["NO_COLOR": "1"], destination: "nocolour")
         #expect(Self.hasBoxDrawing(noColour.screen))
