@@ -93,6 +93,27 @@ import Testing
         #expect(statuses.value.allSatisfy { $0.provider == "ecr" && $0.reference == registry })
     }
 
+    /// moto's token expired years ago; seen from a clock in 2014 that is a real, future expiry,
+    /// which the credentials then follow (refreshed a margin before it, not at a fixed lifetime).
+    @Test func ecrCredentialsFollowAFutureExpiresAt() async throws {
+        let moto = try await MotoServer.started()
+        let http = HTTPClient()
+        let session = try AWSSession(environment: moto.environment(), http: http)
+        let now = Locked(Date(timeIntervalSince1970: 1_388_534_400))  // 2014-01-01
+        let ecr = ECRCredentials(session: { session }, clock: WallClock { now.value })
+        let registry = ECRHost(account: moto.account, region: moto.region).registry
+        let first = try #require(try await ecr.credentials(for: registry))
+        let expires = try #require(first.expires)
+        #expect(expires > now.value.addingTimeInterval(ECRCredentials.fallbackLifetime), "the token's own expiry, not the fallback")
+
+        now.withLock { $0 = expires.addingTimeInterval(-60) }
+        _ = try await ecr.credentials(for: registry)
+        #expect(http.requestCounts.snapshot["POST"] == 1, "still before the refresh point: cached")
+        now.withLock { $0 = expires.addingTimeInterval(ECRCredentials.refreshMargin + 1) }
+        _ = try await ecr.credentials(for: registry)
+        #expect(http.requestCounts.snapshot["POST"] == 2, "past it: fetched again")
+    }
+
     @Test func ecrWithoutAWSCredentialsFallsThroughAndWithWrongOnesSaysWhy() async throws {
         let moto = try await MotoServer.started()
         let directory = TemporaryDirectory()
