@@ -287,6 +287,8 @@ struct SyncCommandTests {
         let failures = summary["failures"] as? [[String: Any]] ?? []
         #expect(failures.first?.string("tag") == "victim")
         #expect(failures.first?.string("reason")?.contains("not found") == true, "\(failures)")
+        let retries = CLI.jsonLines(text).filter { $0.string("event") == "retrying" }
+        #expect(retries.isEmpty, "a 404 at the source is permanent: failed at once, never retried: \(retries)")
         #expect(try setup.mirrored("zz/last:keep") == (try setup.digest("zz/last:keep")))
     }
 }

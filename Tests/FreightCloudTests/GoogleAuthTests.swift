@@ -118,7 +118,25 @@ import Testing
         #expect(userError?.description.contains("\"authorized_user\"") == true)
         #expect(userError?.description.contains("very-secret") == false)
 
-        #expect(!GoogleCredentials.isConfigured([:]))
-        #expect(throws: GoogleAuthError.self) { try GoogleCredentials.standard(environment: [:], http: http) }
+        // (Not a GCE machine, whatever this one is: no product name file.)
+        let nowhere = directory.file("no-product-name")
+        #expect(!GoogleCredentials.isConfigured([:], productNamePath: nowhere))
+        #expect(throws: GoogleAuthError.self) { try GoogleCredentials.standard(environment: [:], http: http, productNamePath: nowhere) }
+    }
+
+    /// On GCE the metadata server is found without GCE_METADATA_HOST, from the firmware's
+    /// product name (no network probe); anywhere else nothing is assumed.
+    @Test func aGCEMachineIsRecognisedByItsProductName() throws {
+        let directory = TemporaryDirectory()
+        let gce = directory.file("gce"), other = directory.file("other")
+        try "Google Compute Engine\n".write(toFile: gce, atomically: true, encoding: .utf8)
+        try "Standard PC (Q35 + ICH9, 2009)\n".write(toFile: other, atomically: true, encoding: .utf8)
+        #expect(GoogleCredentials.metadataHost([:], productNamePath: gce) == "metadata.google.internal")
+        #expect(GoogleCredentials.isConfigured([:], productNamePath: gce))
+        #expect(GoogleCredentials.metadataHost(["GCE_METADATA_HOST": "127.0.0.1:9"], productNamePath: gce) == "127.0.0.1:9")
+        #expect(GoogleCredentials.metadataHost([:], productNamePath: other) == nil)
+        #expect(!GoogleCredentials.isConfigured([:], productNamePath: other))
+        let source = try GoogleCredentials.standard(environment: [:], http: HTTPClient(), productNamePath: gce).source
+        #expect(source is MetadataServerTokenSource)
     }
 }

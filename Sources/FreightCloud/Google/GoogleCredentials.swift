@@ -6,8 +6,12 @@ import FreightHTTP
 /// expire:
 /// 1. `GOOGLE_OAUTH_ACCESS_TOKEN`, a token obtained elsewhere (`gcloud auth print-access-token`);
 /// 2. `GOOGLE_APPLICATION_CREDENTIALS`, a service-account key file (JWT bearer flow);
-/// 3. `GCE_METADATA_HOST`, the metadata server of a GCE/GKE machine.
+/// 3. the metadata server of a GCE/GKE machine: `GCE_METADATA_HOST`, or on a machine whose
+///    firmware says it is a Google Compute Engine one, `metadata.google.internal`.
 public final class GoogleCredentials: Sendable {
+    /// Where Linux shows the machine's product name; on GCE it is "Google Compute Engine".
+    public static let productNamePath = "/sys/class/dmi/id/product_name"
+
     public let source: any GoogleTokenSource
     private let cache: ExpiringCache<GoogleAccessToken>
 
@@ -17,7 +21,8 @@ public final class GoogleCredentials: Sendable {
     }
 
     /// The standard chain for `environment`; throws when nothing is configured.
-    public static func standard(environment: [String: String], http: HTTPClient, clock: WallClock = .system) throws -> GoogleCredentials {
+    public static func standard(environment: [String: String], http: HTTPClient, clock: WallClock = .system,
+                                productNamePath: String = productNamePath) throws -> GoogleCredentials {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         if let token = value("GOOGLE_OAUTH_ACCESS_TOKEN") {
             return GoogleCredentials(source: StaticTokenSource(token: Secret(token), clock: clock), clock: clock)
@@ -26,16 +31,28 @@ public final class GoogleCredentials: Sendable {
             let key = try GoogleServiceAccountKey.read(path)
             return GoogleCredentials(source: try ServiceAccountTokenSource(key: key, http: http, clock: clock), clock: clock)
         }
-        if let host = value("GCE_METADATA_HOST") {
+        if let host = metadataHost(environment, productNamePath: productNamePath) {
             return GoogleCredentials(source: MetadataServerTokenSource(host: host, http: http, clock: clock), clock: clock)
         }
         throw GoogleAuthError("no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, "
-                              + "GOOGLE_OAUTH_ACCESS_TOKEN to an access token, or GCE_METADATA_HOST on GCE")
+                              + "GOOGLE_OAUTH_ACCESS_TOKEN to an access token, or GCE_METADATA_HOST to a metadata server")
     }
 
-    /// Whether `environment` configures any source (so callers can skip Google auth quietly).
-    public static func isConfigured(_ environment: [String: String]) -> Bool {
-        ["GOOGLE_OAUTH_ACCESS_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS", "GCE_METADATA_HOST"].contains { !(environment[$0] ?? "").isEmpty }
+    /// Whether `environment` (or the machine, on GCE) configures any source, so callers can
+    /// skip Google auth quietly.
+    public static func isConfigured(_ environment: [String: String], productNamePath: String = productNamePath) -> Bool {
+        ["GOOGLE_OAUTH_ACCESS_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS"].contains { !(environment[$0] ?? "").isEmpty }
+            || metadataHost(environment, productNamePath: productNamePath) != nil
+    }
+
+    /// The metadata server to ask: `GCE_METADATA_HOST`, else the standard name on a machine
+    /// that is a GCE one (read from the firmware's product name, as Google's own libraries do,
+    /// without a network probe that would stall everywhere else).
+    public static func metadataHost(_ environment: [String: String], productNamePath: String = productNamePath) -> String? {
+        if let host = environment["GCE_METADATA_HOST"], !host.isEmpty { return host }
+        guard let data = FileManager.default.contents(atPath: productNamePath),
+              String(decoding: data, as: UTF8.self).contains("Google") else { return nil }
+        return "metadata.google.internal"
     }
 
     public func accessToken() async throws -> GoogleAccessToken {
