@@ -136,6 +136,39 @@ struct SyncCommandTests {
         #expect(CLI.summary(named.stdout)?.int("tags", "copied") == 4)
     }
 
+    /// Four repositories whose images share one big layer, copied at once: the layer is
+    /// uploaded once and mounted into the others (never uploaded twice in parallel), however
+    /// the tags race.
+    @Test("a blob shared by repositories copied at the same time is uploaded once, then mounted")
+    func inFlightDedup() throws {
+        let source = try TestRegistry.start(), destination = try TestRegistry.start()
+        let directory = TemporaryDirectory("shared")
+        let builder = try LayoutBuilder(path: directory.file("l"), seed: 41)
+        let shared = try builder.layer(.random(3 * 1024 * 1024))
+        let names = ["a/one", "b/two", "c/three", "d/four"]
+        for (index, name) in names.enumerated() {
+            let own = try builder.layer(.text(1000 + index))
+            try builder.tag(try builder.image(layers: [shared, own]), name.replacingOccurrences(of: "/", with: "-"))
+            try Fixtures.push(layout: directory.file("l"), tag: name.replacingOccurrences(of: "/", with: "-"),
+                              to: source.reference("\(name):v1"))
+        }
+        let state = TemporaryDirectory("state")
+        let result = try CLI.run(["sync", source.host, "\(destination.host)/m", "--ui", "json", "--jobs", "8",
+                                  "--checkpoint-dir", state.file("runs")])
+        #expect(result.status == 0, "\(result.output)")
+        let summary = try #require(CLI.summary(result.stdout))
+        // Per image: a config and an own layer (4 x 2 uploads), plus the shared layer once.
+        #expect(summary.int("blobs", "copied") == 9, "\(summary)")
+        #expect(summary.int("blobs", "mounted") == 3, "\(summary)")
+        let uploads = CLI.jsonLines(result.stdout).filter {
+            $0.string("event") == "blob_finished" && $0.string("digest") == shared.0.digest.description
+        }
+        #expect(uploads.filter { $0.string("transfer") == "uploaded" }.count == 1, "\(uploads)")
+        for name in names {
+            #expect(try Skopeo.digest("\(destination.host)/m/\(name):v1") == (try Skopeo.digest(source.reference("\(name):v1"))))
+        }
+    }
+
     @Test("SIGTERM stops like SIGINT: exit 3, the run saved as interrupted, resumable")
     func terminate() throws {
         let setup = try Setup(blobDelayMilliseconds: 40)
