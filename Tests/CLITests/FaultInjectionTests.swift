@@ -4,7 +4,7 @@ import FreightTestSupport
 import Testing
 
 extension ReliabilitySuites {
-    /// A sync through proxies that inject seeded faults on both sides (resets mid-body, 500/503,
+    /// A sync through proxies that inject seeded faults on both sides (resets mid-body, 408/500/503,
     /// 429 with Retry-After, stalls longer than the low-speed limit, truncated bodies): it must
     /// finish with every tag copied and every digest verified by skopeo against the real registries.
     @Suite("fault injection")

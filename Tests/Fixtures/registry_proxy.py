@@ -17,7 +17,7 @@ Fault injection (a flaky network and an overloaded registry, reproducibly):
                          reset     the connection is reset (RST): mid-body for a response with a
                                    body, else after forwarding and before answering (so a write
                                    may have happened and its answer is lost)
-                         error     500 or 503 without forwarding
+                         error     408, 500 or 503 without forwarding
                          throttle  429 with `Retry-After: --retry-after` without forwarding
                          stall     the answer stops for --stall-ms (mid-body, or before the head),
                                    then goes on if the client still listens
@@ -184,10 +184,10 @@ def make_handler(upstream, tags_page_size, delay_ms, stats, plan, stall_ms, retr
             raise InjectedDisconnect()
 
         def answer_fault(self, kind, method):
-            """Answers for the registry: 500/503, or 429 with Retry-After."""
+            """Answers for the registry: 408/500/503, or 429 with Retry-After."""
             head_only = method == "HEAD"
             if kind == "error":
-                status = random.choice((500, 503))
+                status = random.choice((408, 500, 503))
                 self.send_json(status, {"errors": [{"code": "UNAVAILABLE", "message": "injected fault: HTTP %d" % status}]},
                                head_only=head_only)
             else:
