@@ -150,7 +150,7 @@ struct DashboardTests {
         #expect(again.capture().contains("completed: 3 tags"))
     }
 
-    @Test("NO_COLOR=1 LANG=C TERM=vt100: ASCII lines and no colour; a 256-colour UTF-8 terminal gets both; 8 colours mapped down")
+    @Test("NO_COLOR=1 LANG=C TERM=vt100: ASCII lines and no colour; a 256-colour UTF-8 terminal gets both; 16 and 8 colours mapped down")
     func plainTerminal() throws {
         let registries = try Registries(tags: 2, layerSize: 4 * 1024)
         let home = TemporaryDirectory("dashboard-home")
@@ -176,11 +176,14 @@ struct DashboardTests {
         #expect(plain.raw.allSatisfy { $0 < 0x80 }, "non-ASCII bytes written with LANG=C")
         #expect(Self.colourEscapes(plain.raw).isEmpty, "colour with NO_COLOR: \(Self.colourEscapes(plain.raw).prefix(5))")
 
-        // TERM=xterm has 8 colours: the theme is mapped down to them, never sent as 256-colour codes.
-        let eight = try run(["TERM": "xterm"], destination: "eight")
-        let eightEscapes = Self.colourEscapes(eight.raw)
-        #expect(!eightEscapes.isEmpty, "an 8-colour terminal shows colour")
-        #expect(!eightEscapes.contains { $0.contains("38;5;") || $0.contains("48;5;") }, "256-colour codes on TERM=xterm: \(eightEscapes.prefix(5))")
+        // 16- and 8-colour terminals: the theme is mapped down, never sent as 256-colour codes.
+        for (term, destination) in [("xterm-16color", "sixteen"), ("xterm", "eight")] {
+            let few = try run(["TERM": term], destination: destination)
+            let escapes = Self.colourEscapes(few.raw)
+            #expect(Self.hasBoxDrawing(few.screen))
+            #expect(!escapes.isEmpty, "TERM=\(term) shows colour")
+            #expect(!escapes.contains { $0.contains("38;5;") || $0.contains("48;5;") }, "256-colour codes on TERM=\(term): \(escapes.prefix(5))")
+        }
 
         let noColour = try run(["NO_COLOR": "1"], destination: "nocolour")
         #expect(Self.hasBoxDrawing(noColour.screen))

@@ -204,7 +204,12 @@ extension ReliabilitySuites {
                     #expect(process.terminationStatus == 0, "\(text)")
                     round.summary = try #require(CLI.summary(text), "\(text)")
                     #expect(round.summary.string("status") == "completed")
-                    #expect(done.count == SyncCorpus.tagCount)
+                    // Every tag is done. Not every one need have been announced: a session can be
+                    // killed after a tag's journal record is synced and before its event is out
+                    // (announced implies durable, not the converse), so the run's totals decide.
+                    let finished = (round.summary.int("tags", "copied") ?? 0) + (round.summary.int("tags", "skipped") ?? 0)
+                    #expect(finished == SyncCorpus.tagCount && round.summary.int("tags", "failed") == 0, "\(round.summary)")
+                    #expect(done.count <= SyncCorpus.tagCount)
                     round.uploadedBytes = try destination.proxy.stats().requestBodyBytes
                     return round
                 }
