@@ -1,5 +1,6 @@
 import Foundation
 import FreightCore
+import FreightEngine
 import FreightTestSupport
 import Testing
 
@@ -195,6 +196,33 @@ struct SyncCommandTests {
                 "the small repository's four tags finish while the big blob is held back: \(finished)")
         #expect(CLI.summary(result.stdout)?.int("tags", "skipped") == 3)
         #expect(try Skopeo.digest("\(destination.host)/m/b-small/app:v4") == (try Skopeo.digest(source.reference("b-small/app:v1"))))
+    }
+
+    /// What a SIGKILL after the last tag's journal record, before the final snapshot, leaves:
+    /// every tag done, the run not marked completed. Resuming it finishes it without copying.
+    @Test("a run with every tag done but not saved as completed: resume finishes it, moving nothing")
+    func resumeOfAnUnfinishedButDoneRun() async throws {
+        let setup = try Setup()
+        let first = try setup.sync(["--run-id", "almost"])
+        #expect(first.status == 0, "\(first.output)")
+        let store = CheckpointStore(directory: setup.state.file("runs"))
+        var record = try store.load("almost")
+        record.state = .interrupted
+        let writer = try CheckpointWriter(store: store, runID: "almost")
+        try await writer.snapshot(record)
+        await writer.close()
+
+        let resumed = try CLI.run(["resume", "almost", "--ui", "json"] + setup.checkpoints)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let summary = try #require(CLI.summary(resumed.stdout), "\(resumed.output)")
+        #expect(summary.string("status") == "completed")
+        #expect(summary.int("tags", "copied") == SyncCorpus.tagCount, "the run's totals, from its records")
+        #expect(summary.int("session", "tags_copied") == 0 && summary.int("session", "bytes_transferred") == 0)
+        let requests = summary["requests"] as? [String: Int] ?? [:]
+        #expect(requests["PUT"] == nil && requests["POST"] == nil, "\(requests)")
+        #expect(try store.load("almost").state == .completed)
+        let again = try CLI.run(["resume", "almost"] + setup.checkpoints)
+        #expect(again.status == 0 && again.stderr.contains("already complete"), "\(again.output)")
     }
 
     @Test("SIGTERM stops like SIGINT: exit 3, the run saved as interrupted, resumable")

@@ -66,7 +66,9 @@ enum RunLauncher {
         guard var settings = record.settings else {
             throw CheckpointError(path: store.runDirectory(record.runID), reason: "does not record how to resume it")
         }
-        guard record.isResumable else {
+        // A run killed after its last tag but before it saved itself as completed has nothing
+        // left to copy; resuming it still finishes it (saved as completed, with a summary).
+        guard record.state != .completed else {
             let progress = record.progress
             Console.error("freightliner: run \(record.runID) is already complete (\(progress.done)/\(progress.total) tags); nothing to resume\n")
             return nil
