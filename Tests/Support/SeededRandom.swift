@@ -1,15 +1,3 @@
-/// A small seeded generator (SplitMix64): tests that pick random moments print their seed, and
-/// the same seed picks the same moments again.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// A small seeded generator: tests that pick random moments print their seed, and the same seed
+/// picks the same moments again. The same SplitMix64 that makes test content.
+public typealias SeededRandom = SplitMix64
