@@ -221,8 +221,11 @@ struct SyncCommandTests {
         let requests = summary["requests"] as? [String: Int] ?? [:]
         #expect(requests["PUT"] == nil && requests["POST"] == nil, "\(requests)")
         #expect(try store.load("almost").state == .completed)
-        let again = try CLI.run(["resume", "almost"] + setup.checkpoints)
+        let again = try CLI.run(["resume", "almost", "--ui", "json"] + setup.checkpoints)
         #expect(again.status == 0 && again.stderr.contains("already complete"), "\(again.output)")
+        let unchanged = try #require(CLI.summary(again.stdout), "a completed run still ends --ui json with its summary")
+        #expect(unchanged.string("status") == "completed" && unchanged.int("tags", "copied") == SyncCorpus.tagCount)
+        #expect(unchanged.int("session", "tags_copied") == 0)
     }
 
     @Test("SIGKILL mid-run, then resume: finishes, redoes nothing that was done, every digest right")

@@ -31,7 +31,15 @@ struct ResumeCommand: AsyncParsableCommand {
         } catch {
             throw fail(error)
         }
-        guard let prepared else { return }
+        guard let prepared else {
+            // Already complete (said on stderr): with --ui json the last line is still the run's
+            // summary, so a script that resumes to be sure learns the outcome the same way.
+            if case .json = output.resolved, let runID, let record = try? runOptions.store.load(runID),
+               let summary = JSONReporter.object(for: .runFinished(RunLedger(record: record, writer: nil).summary(status: .completed))) {
+                JSONReporter.write(summary)
+            }
+            return
+        }
         let status = await prepared.run(output: output.resolved)
         if status != 0 { throw ExitCode(status) }
     }
