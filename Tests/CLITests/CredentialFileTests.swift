@@ -15,6 +15,14 @@ struct CredentialFileTests {
             try StandardImages().push(to: open.reference("pub/app"))
         }
 
+        /// A docker config.json in `directory` with an `auth` entry for the locked registry.
+        func writeDockerConfig(in directory: String) throws {
+            let auth = Data("dana:helper-pw-123".utf8).base64EncodedString()
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try #"{"auths":{"\#(locked.host)":{"auth":"\#(auth)"}}}"#.write(toFile: "\(directory)/config.json",
+                                                                        atomically: true, encoding: .utf8)
+        }
+
         /// A copy into the locked registry with no credential flags: only files may supply them.
         func copy(_ environment: [String: String], tag: String = "v1", arguments: [String] = []) throws -> Shell.Result {
             try CLI.run(["copy", open.reference("pub/app:oci-single"), locked.reference("priv/app:\(tag)")] + arguments,
@@ -26,10 +34,7 @@ struct CredentialFileTests {
     @Test("an auths entry in config.json ($DOCKER_CONFIG)")
     func dockerConfig() throws {
         let setup = try Setup()
-        let auth = Data("dana:helper-pw-123".utf8).base64EncodedString()
-        try FileManager.default.createDirectory(atPath: setup.home.file("docker"), withIntermediateDirectories: true)
-        try #"{"auths":{"\#(setup.locked.host)":{"auth":"\#(auth)"}}}"#.write(toFile: setup.home.file("docker/config.json"),
-                                                                            atomically: true, encoding: .utf8)
+        try setup.writeDockerConfig(in: setup.home.file("docker"))
         let result = try setup.copy(["DOCKER_CONFIG": setup.home.file("docker")], arguments: ["--ui", "json"])
         #expect(result.status == 0, "\(result.output)")
         #expect(!result.output.contains("helper-pw-123"))
@@ -42,10 +47,7 @@ struct CredentialFileTests {
     @Test("without $DOCKER_CONFIG, ~/.docker/config.json")
     func defaultDockerConfig() throws {
         let setup = try Setup()
-        let auth = Data("dana:helper-pw-123".utf8).base64EncodedString()
-        try FileManager.default.createDirectory(atPath: setup.home.file(".docker"), withIntermediateDirectories: true)
-        try #"{"auths":{"\#(setup.locked.host)":{"auth":"\#(auth)"}}}"#.write(toFile: setup.home.file(".docker/config.json"),
-                                                                            atomically: true, encoding: .utf8)
+        try setup.writeDockerConfig(in: setup.home.file(".docker"))
         let result = try setup.copy([:])
         #expect(result.status == 0, "\(result.output)")
     }
