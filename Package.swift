@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "FreightCloud", dependencies: ["FreightCore", "FreightHTTP", "CCrypto"]),
         .target(name: "FreightRegistry", dependencies: ["FreightCore", "FreightHTTP", "FreightCloud"]),
         .target(name: "FreightSecrets", dependencies: ["FreightCore", "FreightHTTP", "FreightCloud"]),
-        .target(name: "FreightEngine", dependencies: ["FreightCore", "FreightRegistry", "CZlib"]),
+        .target(name: "FreightEngine", dependencies: ["FreightCore", "FreightCloud", "FreightRegistry", "CZlib"]),
         .target(name: "FreightTUI", dependencies: ["FreightCore", "FreightEngine", "CCurses"]),
         .executableTarget(name: "freightliner", dependencies: [
             "FreightCore", "FreightHTTP", "FreightRegistry", "FreightEngine", "FreightCloud", "FreightSecrets", "FreightTUI",

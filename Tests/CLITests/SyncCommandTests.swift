@@ -29,6 +29,18 @@ struct SyncCommandTests {
             try CLI.run(["sync", proxy.host, "\(destination.host)/\(prefix)", "--ui", "json"] + checkpoints + extra)
         }
 
+        /// A sync (one job, through the slow proxy) sent `signal` once a tag has finished; returns
+        /// after it exited, with the file holding its output.
+        func syncStopped(runID: String, by signal: Int32) throws -> (process: Process, output: String) {
+            let output = state.file("\(runID).out")
+            let process = try CLI.start(["sync", proxy.host, "\(destination.host)/mirror", "--ui", "json", "--jobs", "1",
+                                         "--run-id", runID] + checkpoints, output: output)
+            try waitUntil("a finished tag") { contents(of: output).contains("\"tag_finished\"") }
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+            return (process, output)
+        }
+
         func digest(_ reference: String) throws -> Digest { try Skopeo.digest("\(source.host)/\(reference)") }
         func mirrored(_ reference: String, prefix: String = "mirror") throws -> Digest {
             try Skopeo.digest("\(destination.host)/\(prefix)/\(reference)")
@@ -265,12 +277,7 @@ struct SyncCommandTests {
           arguments: [SIGINT, SIGTERM])
     func interrupt(signal: Int32) throws {
         let setup = try Setup(blobDelayMilliseconds: 40)
-        let output = setup.state.file("run.out")
-        let process = try CLI.start(["sync", setup.proxy.host, "\(setup.destination.host)/mirror", "--ui", "json", "--jobs", "1",
-                                     "--run-id", "interrupted"] + setup.checkpoints, output: output)
-        try waitUntil("a finished tag") { contents(of: output).contains("\"tag_finished\"") }
-        kill(process.processIdentifier, signal)
-        process.waitUntilExit()
+        let (process, output) = try setup.syncStopped(runID: "interrupted", by: signal)
         #expect(process.terminationStatus == 3, "\(contents(of: output))")
         let summary = try #require(CLI.summary(contents(of: output)))
         #expect(summary.string("status") == "interrupted")
@@ -300,12 +307,7 @@ struct SyncCommandTests {
     @Test("a truncated, a tampered and a foreign checkpoint are refused, naming the file")
     func damagedCheckpoints() throws {
         let setup = try Setup(blobDelayMilliseconds: 40)
-        let output = setup.state.file("run.out")
-        let process = try CLI.start(["sync", setup.proxy.host, "\(setup.destination.host)/mirror", "--ui", "json", "--jobs", "1",
-                                     "--run-id", "victim"] + setup.checkpoints, output: output)
-        try waitUntil("a finished tag") { contents(of: output).contains("\"tag_finished\"") }
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
+        _ = try setup.syncStopped(runID: "victim", by: SIGINT)
         let path = setup.state.file("runs/victim/checkpoint")
         let original = try Data(contentsOf: URL(fileURLWithPath: path))
 

@@ -1,4 +1,5 @@
 import Foundation
+import FreightCloud
 import FreightCore
 
 /// Everything the engine tells the outside world while it runs: the one stream the dashboard,
@@ -117,24 +118,6 @@ public struct LayerCompression: Sendable, Equatable {
     }
 }
 
-/// The state of one credential in use, for the dashboard's secrets panel. Never a value.
-public struct SecretStatus: Sendable, Equatable {
-    public enum State: String, Sendable, Equatable { case loaded, refreshed, failed }
-
-    /// `aws-sm`, `gcp-sm`, `ecr`, `gcr`, `docker-config`, `flag`.
-    public let provider: String
-    /// The reference (`aws-sm://prod/registry#password`) or registry it is for.
-    public let reference: String
-    public let state: State
-    public let at: Date
-    /// Why it failed, when it did; never contains the value.
-    public let detail: String?
-
-    public init(provider: String, reference: String, state: State, at: Date, detail: String? = nil) {
-        self.provider = provider
-        self.reference = reference
-        self.state = state
-        self.at = at
-        self.detail = detail
-    }
-}
+/// The state of one credential in use, for the dashboard's secrets panel (never a value): what
+/// the credential sources report, carried as it is.
+public typealias SecretStatus = CredentialStatus

@@ -44,12 +44,8 @@ extension ConnectionOptions {
     /// and insecure registries it saved; the options given now take precedence.
     func wire(environment: [String: String] = ProcessInfo.processInfo.environment,
               savedSecrets: [Role: String] = [:], savedInsecureRegistries: [String] = [],
-              observer: @escaping @Sendable (SecretStatus) -> Void = { _ in }) throws -> CredentialWiring {
+              observer notify: @escaping CredentialObserver = { _ in }) throws -> CredentialWiring {
         let http = HTTPClient()
-        let notify: CredentialObserver = { status in
-            observer(SecretStatus(provider: status.provider, reference: status.reference,
-                                  state: SecretStatus.State(rawValue: status.state.rawValue) ?? .failed, at: status.at, detail: status.detail))
-        }
         let aws = Lazy { try AWSSession(environment: environment, http: http) }
         let providers = SecretsProviders(http: http, settings: .init(environment: environment), awsSession: { try aws.value() })
         let cache = SecretCache(providers: providers, observer: notify)
