@@ -36,7 +36,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "FreightTestSupport", dependencies: ["FreightCore", "CZlib"], path: "Tests/Support"),
+        .target(name: "FreightTestSupport", dependencies: ["FreightCore", "FreightRegistry", "CZlib"], path: "Tests/Support"),
         .testTarget(name: "FreightCoreTests", dependencies: ["FreightCore", "FreightTestSupport", propertyBased]),
         .testTarget(name: "FreightHTTPTests", dependencies: ["FreightHTTP", "FreightTestSupport"]),
         .testTarget(name: "FreightRegistryTests",

@@ -175,6 +175,35 @@ struct CompressionTests {
         #expect(try Skopeo.digest(setup.destination.reference("one/layers:oci")) == one)
     }
 
+    @Test("a layer that embeds its content (OCI 1.1 data) loses the stale copy when it is recompressed")
+    func embeddedData() throws {
+        let source = try TestRegistry.start(), destination = try TestRegistry.start()
+        let directory = TemporaryDirectory("data")
+        let builder = try LayoutBuilder(path: directory.file("l"), seed: 9)
+        var (layer, diffID) = try builder.layer(.text(20_000), gzip: false)
+        let tar = try Data(contentsOf: URL(fileURLWithPath: directory.file("l/blobs/sha256/\(layer.digest.hex)")))
+        layer.data = tar.base64EncodedString()
+        try builder.tag(try builder.image(layers: [(layer, diffID)]), "embedded")
+        try Fixtures.push(layout: directory.file("l"), tag: "embedded", to: source.reference("app/data:embedded"))
+
+        let state = TemporaryDirectory("state")
+        let result = try CLI.run(["sync", "\(source.host)/app", "\(destination.host)/packed", "--compress", "gzip",
+                                  "--checkpoint-dir", state.path])
+        #expect(result.status == 0, "\(result.output)")
+        let document = try ManifestDocument(bytes: try Skopeo.rawManifest(destination.reference("packed/data:embedded")),
+                                            contentType: nil, source: "embedded")
+        guard case .image(let manifest) = document.content else { Issue.record("not an image"); return }
+        #expect(manifest.layers[0].mediaType == MediaType.ociLayerGzip, "recompressed")
+        for descriptor in manifest.blobs {
+            guard let data = descriptor.data else { continue }
+            let bytes = try #require(Data(base64Encoded: data), "data is base64")
+            #expect(Digest.sha256(of: bytes) == descriptor.digest && Int64(bytes.count) == descriptor.size,
+                    "embedded data matches its descriptor \(descriptor.digest)")
+        }
+        let verify = TemporaryDirectory()
+        try Skopeo.verifyByCopy(destination.reference("packed/data:embedded"), into: verify.file("l"))
+    }
+
     @Test("bad compression options name the value", arguments: [
         (["--compress", "zip"], "zip"), (["--compress-level", "12"], "12"), (["--compress-min-size", "ten"], "ten"),
         (["--compress-min-savings", "150"], "150"),

@@ -107,6 +107,28 @@ struct CopyCommandTests {
         #expect(tag.status != 0, "no tag may point at an incomplete image")
     }
 
+    @Test("a blob named by a sha512 digest is refused up front as an unsupported algorithm, not as corrupt")
+    func sha512Blob() throws {
+        let destination = try TestRegistry.start()
+        let directory = TemporaryDirectory()
+        let builder = try LayoutBuilder(path: directory.file("l"))
+        let (layer, diffID) = try builder.layer(.random(4096))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(directory.file("l"))/blobs/sha256/\(layer.digest.hex)"))
+        try FileManager.default.createDirectory(atPath: directory.file("l/blobs/sha512"), withIntermediateDirectories: true)
+        let hex = try Shell.check(["sha512sum", "\(directory.file("l"))/blobs/sha256/\(layer.digest.hex)"]).stdout.prefix(128)
+        try bytes.write(to: URL(fileURLWithPath: directory.file("l/blobs/sha512/\(hex)")))
+        var sha512Layer = layer
+        sha512Layer.digest = try Digest(parsing: "sha512:\(hex)")
+        try builder.tag(try builder.image(layers: [(sha512Layer, diffID)]), "sha512")
+
+        let result = try CLI.run(["copy", "--ui", "json", "oci:\(directory.file("l")):sha512", destination.reference("x/y:sha512")])
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.output.contains("the digest algorithm sha512 is not supported"), "\(result.output)")
+        #expect(result.output.contains("sha512:\(hex)"), "names the digest: \(result.output)")
+        #expect(!result.output.contains("does not match"), "\(result.output)")
+        #expect(CLI.summary(result.stdout)?.int("bytes_transferred") == 0, "refused before a byte moved")
+    }
+
     @Test("schema 1 and oversized manifests in a layout are refused with a clear message")
     func refusedManifests() throws {
         let destination = try TestRegistry.start()

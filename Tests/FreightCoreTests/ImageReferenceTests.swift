@@ -97,7 +97,22 @@ struct ImageLocationTests {
         }
         #expect(reference.registry == "quay.io")
         #expect(throws: ReferenceError.self) { try ImageLocation(parsing: "oci:") }
-        #expect(throws: ReferenceError.self) { try ImageLocation(parsing: "oci:/x:a/b") }
+    }
+
+    @Test("oci:DIR:NAME takes any image-layout ref.name, split at the first ':' as skopeo does")
+    func layoutNames() throws {
+        let hex = String(repeating: "ab", count: 32)
+        #expect(try ImageLocation(parsing: "oci:/tmp/l:localhost/app:1") == .layout(path: "/tmp/l", tag: "localhost/app:1", digest: nil))
+        #expect(try ImageLocation(parsing: "oci:/tmp/l:quay.io/team/app:v1.2-rc+build")
+            == .layout(path: "/tmp/l", tag: "quay.io/team/app:v1.2-rc+build", digest: nil))
+        #expect(try ImageLocation(parsing: "oci:/tmp/l:a--b@c") == .layout(path: "/tmp/l", tag: "a--b@c", digest: nil))
+        #expect(try ImageLocation(parsing: "oci:/tmp/l:app@sha256:\(hex)")
+            == .layout(path: "/tmp/l", tag: "app", digest: try Digest(parsing: "sha256:\(hex)")))
+        for bad in ["oci:/x:", "oci:/x:a//b", "oci:/x:_a", "oci:/x:a-", "oci:/x:a..b", "oci:/x:/a", "oci:/x:a b"] {
+            #expect(throws: ReferenceError.self, "\(bad)") { try ImageLocation(parsing: bad) }
+        }
+        let error = try #require(throws: ReferenceError.self) { try ImageLocation(parsing: "oci:/x:v1-") }
+        #expect(error.description.contains("\"v1-\" is not a valid OCI layout image name"), "\(error)")
     }
 
     @Test("sync roots: HOST[/PREFIX], never a tag")

@@ -72,3 +72,26 @@ public struct DigestError: Error, CustomStringConvertible, Equatable {
 
     public var description: String { "invalid digest \"\(value)\": \(reason)" }
 }
+
+extension Digest {
+    /// Whether content named by this digest can be verified: freightliner hashes SHA-256 only.
+    public var isVerifiable: Bool { algorithm == .sha256 }
+}
+
+/// Content named by a digest whose algorithm parses but cannot be verified here (sha512):
+/// copying it would mean passing on bytes nobody checked, so it is refused up front.
+public struct UnsupportedDigestError: Error, CustomStringConvertible, Equatable {
+    /// What is named, e.g. `layer of oci:/tmp/l@sha256:…`.
+    public let what: String
+    public let digest: Digest
+
+    public init(what: String, digest: Digest) {
+        self.what = what
+        self.digest = digest
+    }
+
+    public var description: String {
+        "\(what) is named by digest \(digest): the digest algorithm \(digest.algorithm.rawValue) is not supported "
+            + "(freightliner verifies sha256 content only), so nothing of it was copied"
+    }
+}

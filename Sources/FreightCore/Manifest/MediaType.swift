@@ -24,6 +24,14 @@ public enum MediaType {
     public static func isManifest(_ type: String) -> Bool { isIndex(type) || isImageManifest(type) }
     public static func isSchema1(_ type: String) -> Bool { type == dockerSchema1 || type == dockerSchema1Signed }
 
+    /// The gzip layer type a manifest of type `manifestType` gives a layer it recompresses:
+    /// a Docker schema 2 manifest takes Docker's type, every other manifest OCI's. It follows
+    /// the manifest, never the layer's history: one uncompressed blob may be named by a Docker
+    /// and an OCI manifest alike, and each must get its own family's type.
+    public static func gzipLayer(inManifest manifestType: String?) -> String {
+        manifestType == dockerManifest ? dockerLayerGzip : ociLayerGzip
+    }
+
     /// The gzip media type that replaces an uncompressed layer type, or nil when `type` is not
     /// an uncompressed layer (and so never a compression candidate).
     public static func gzipCounterpart(ofUncompressed type: String) -> String? {

@@ -2,27 +2,29 @@
 /// (`[docker://]HOST/PATH[:TAG|@DIGEST]`) or an OCI image layout (`oci:DIR[:TAG]`).
 public enum ImageLocation: Hashable, Sendable, CustomStringConvertible {
     case registry(ImageReference)
-    /// An OCI image layout directory and the image's `org.opencontainers.image.ref.name`.
+    /// An OCI image layout directory and the image's `org.opencontainers.image.ref.name`
+    /// (any name the image-layout grammar allows: `1.0`, `localhost/app:1`).
     case layout(path: String, tag: String?, digest: Digest?)
 
     public init(parsing input: String) throws {
         if input.hasPrefix("oci:") {
             var rest = Substring(input.dropFirst("oci:".count))
             var digest: Digest?
-            if let at = rest.lastIndex(of: "@") {
+            // `@ALG:HEX` at the end is a digest; an '@' elsewhere belongs to the name.
+            if let at = rest.lastIndex(of: "@"), Self.looksLikeDigest(rest[rest.index(after: at)...]) {
                 do { digest = try Digest(parsing: String(rest[rest.index(after: at)...])) } catch let error as DigestError {
                     throw ReferenceError(value: input, reason: error.description)
                 }
                 rest = rest[..<at]
             }
-            // The tag follows the first ':' (as skopeo does): a layout path cannot contain ':'.
+            // The name follows the first ':' (as skopeo splits it): a layout path holds no ':',
+            // and a name may (`localhost/app:1`).
             var tag: String?
             if let colon = rest.firstIndex(of: ":") {
-                tag = String(rest[rest.index(after: colon)...])
+                let name = String(rest[rest.index(after: colon)...])
+                try LayoutRefName.validate(name, in: input)
+                tag = name
                 rest = rest[..<colon]
-                guard let tag, !tag.isEmpty, !tag.contains("/") else {
-                    throw ReferenceError(value: input, reason: "the OCI layout reference after ':' must be a non-empty name without '/'")
-                }
             }
             guard !rest.isEmpty else {
                 throw ReferenceError(value: input, reason: "an OCI layout needs a directory: oci:DIR[:TAG]")
@@ -31,6 +33,11 @@ public enum ImageLocation: Hashable, Sendable, CustomStringConvertible {
         } else {
             self = .registry(try ImageReference(parsing: input))
         }
+    }
+
+    /// `sha256:…`, `sha512:…`: text after an '@' that is meant as a digest.
+    private static func looksLikeDigest(_ text: Substring) -> Bool {
+        Digest.Algorithm.allCases.contains { text.hasPrefix("\($0.rawValue):") }
     }
 
     public var description: String {

@@ -43,16 +43,18 @@ actor CompressionCache {
         inFlight.removeValue(forKey: key)?.signal()
     }
 
-    /// The destination digest a source manifest was rewritten to under `settings`, if known.
-    func rewrittenManifest(_ source: Digest, settings: CompressionSettings) -> Digest? {
-        manifests[Self.manifestKey(source, settings)]
+    /// The destination digest a source manifest was rewritten to under `settings` (and
+    /// converted to `format`), if known.
+    func rewrittenManifest(_ source: Digest, settings: CompressionSettings, format: ManifestFormat?) -> Digest? {
+        manifests[Self.manifestKey(source, settings, format)]
     }
 
-    func recordManifest(_ source: Digest, settings: CompressionSettings, destination: Digest) {
-        manifests[Self.manifestKey(source, settings)] = destination
+    func recordManifest(_ source: Digest, settings: CompressionSettings, format: ManifestFormat?, destination: Digest) {
+        manifests[Self.manifestKey(source, settings, format)] = destination
     }
 
-    static func manifestKey(_ source: Digest, _ settings: CompressionSettings) -> String {
-        "\(source) \(fingerprint(settings))"
+    static func manifestKey(_ source: Digest, _ settings: CompressionSettings, _ format: ManifestFormat?) -> String {
+        let key = "\(source) \(fingerprint(settings))"
+        return format.map { "\(key) format=\($0.rawValue)" } ?? key
     }
 }

@@ -23,7 +23,7 @@ public struct CompressionKnowledge: Sendable {
             for tag in repository.tags {
                 rewrites += tag.rewrites ?? []
                 if tag.state.isDone, let source = tag.sourceDigest, let destination = tag.digest {
-                    manifests[CompressionCache.manifestKey(source, settings.compression)] = destination
+                    manifests[CompressionCache.manifestKey(source, settings.compression, settings.format)] = destination
                 }
             }
         }

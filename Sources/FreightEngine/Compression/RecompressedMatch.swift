@@ -17,8 +17,9 @@ enum RecompressedMatch {
               destination.mediaType == source.mediaType, destination.artifactType == source.artifactType,
               destination.subject == source.subject, destination.annotations == source.annotations else { return false }
         var recompressed = false
+        let gzip = MediaType.gzipLayer(inManifest: source.mediaType)
         for (ours, theirs) in zip(destination.layers, source.layers) where ours != theirs {
-            guard let gzip = MediaType.gzipCounterpart(ofUncompressed: theirs.mediaType), ours.mediaType == gzip,
+            guard MediaType.gzipCounterpart(ofUncompressed: theirs.mediaType) != nil, ours.mediaType == gzip, ours.data == nil,
                   ours.annotations == theirs.annotations, ours.urls == theirs.urls, ours.platform == theirs.platform else { return false }
             recompressed = true
         }

@@ -25,16 +25,20 @@ public struct ReplicationOptions: Sendable {
     public var dryRun: Bool
     public var retry: RetryPolicy
     public var compression: CompressionSettings
+    /// `--format`: convert manifests to this family (nil keeps them as they are).
+    public var format: ManifestFormat?
     /// What earlier runs learned by compressing (layers, and manifests they became).
     public var compressionKnowledge: CompressionKnowledge
 
     public init(jobs: Int, force: Bool = false, dryRun: Bool = false, retry: RetryPolicy = RetryPolicy(),
-                compression: CompressionSettings = .none, compressionKnowledge: CompressionKnowledge = CompressionKnowledge()) {
+                compression: CompressionSettings = .none, format: ManifestFormat? = nil,
+                compressionKnowledge: CompressionKnowledge = CompressionKnowledge()) {
         self.jobs = max(1, jobs)
         self.force = force
         self.dryRun = dryRun
         self.retry = retry
         self.compression = compression
+        self.format = format
         self.compressionKnowledge = compressionKnowledge
     }
 
@@ -137,10 +141,12 @@ public final class Replicator: Sendable {
         let compressionCache = CompressionCache(rewrites: knowledge.rewrites, manifests: knowledge.manifests)
         var movers: [String: BlobMover] = [:]
         var caches: [String: DestinationCache] = [:]
+        var pushers: [String: ManifestPusher] = [:]
         for job in repositories where movers[job.destination.storeIdentity] == nil {
             movers[job.destination.storeIdentity] = BlobMover(locations: BlobLocations(), uploadLane: uploadLane,
                                                               retry: options.retry, events: events, dryRun: options.dryRun)
             caches[job.destination.storeIdentity] = DestinationCache()
+            pushers[job.destination.storeIdentity] = ManifestPusher(locks: ManifestLocks())
         }
         // Blobs earlier sessions placed are mount sources for this one (only hints: a mount of a
         // blob that has gone since fails, and the blob is uploaded).
@@ -149,6 +155,7 @@ public final class Replicator: Sendable {
             guard !placed.isEmpty, let locations = movers[job.destination.storeIdentity]?.locations else { continue }
             await locations.hint(placed, in: job.destination.path)
         }
+        let notices = Notices()
         let remaining = Locked(repositories.indices.map { ledger.pendingTags(in: $0).count })
         let anyFailed = Locked(Array(repeating: false, count: repositories.count))
         let events = self.events, control = self.control, options = self.options
@@ -161,7 +168,9 @@ public final class Replicator: Sendable {
                 let compressor = options.compression.isEnabled && !options.dryRun
                     ? LayerCompressor(settings: options.compression, cache: compressionCache, mover: mover) : nil
                 let copier = ImageCopier(source: job.source, destination: job.destination, repositoryName: job.name,
-                                         mover: mover, cache: caches[job.destination.storeIdentity]!, compressor: compressor, events: events,
+                                         mover: mover, cache: caches[job.destination.storeIdentity]!,
+                                         manifests: pushers[job.destination.storeIdentity]!, compressor: compressor,
+                                         format: options.format, events: events, notices: notices,
                                          force: options.force, dryRun: options.dryRun)
                 var started = false
                 for tagIndex in pending {

@@ -114,6 +114,8 @@ public struct RunSettings: Sendable, Codable, Equatable {
     public var force: Bool
     public var insecureRegistries: [String]
     public var compression: CompressionSettings
+    /// `--format`: the manifest family written (nil: as the source has it).
+    public var format: ManifestFormat?
     public var sourceCredentialsSecret: String?
     public var destinationCredentialsSecret: String?
     public var sourceCredentialsFromFlag: Bool
@@ -122,7 +124,7 @@ public struct RunSettings: Sendable, Codable, Equatable {
     public var filters: [String]
 
     public init(source: RegistryPrefix, destination: RegistryPrefix, jobs: Int, force: Bool = false,
-                insecureRegistries: [String] = [], compression: CompressionSettings = .none,
+                insecureRegistries: [String] = [], compression: CompressionSettings = .none, format: ManifestFormat? = nil,
                 sourceCredentialsSecret: String? = nil, destinationCredentialsSecret: String? = nil,
                 sourceCredentialsFromFlag: Bool = false, destinationCredentialsFromFlag: Bool = false,
                 filters: [String] = []) {
@@ -132,6 +134,7 @@ public struct RunSettings: Sendable, Codable, Equatable {
         self.force = force
         self.insecureRegistries = insecureRegistries
         self.compression = compression
+        self.format = format
         self.sourceCredentialsSecret = sourceCredentialsSecret
         self.destinationCredentialsSecret = destinationCredentialsSecret
         self.sourceCredentialsFromFlag = sourceCredentialsFromFlag

@@ -1,9 +1,9 @@
 import FreightCore
 import FreightRegistry
 
-/// What a run has learned about one destination store, so it asks the registry less:
+/// What a run has learned about one destination store's tags, so it asks the registry less:
 /// the tags each repository has (its `tags/list`, read once per repository per run, then kept
-/// current as tags are pushed) and the manifests this run already stored in each repository.
+/// current as tags are pushed).
 actor DestinationCache {
     /// A repository's tag list as read at its first use in this run.
     private enum Listing {
@@ -16,7 +16,6 @@ actor DestinationCache {
 
     private var listings: [String: Task<Listing, Never>] = [:]
     private var pushedTags: [String: Set<String>] = [:]
-    private var manifests: [String: Set<Digest>] = [:]
 
     private func listing(of repository: any ImageRepository) async -> Listing {
         if let existing = listings[repository.path] { return await existing.value }
@@ -54,14 +53,5 @@ actor DestinationCache {
 
     func pushed(_ tag: String, in repository: String) {
         pushedTags[repository, default: []].insert(tag)
-    }
-
-    /// Whether this run already stored the manifest `digest` in `repository`.
-    func hasManifest(_ digest: Digest, in repository: String) -> Bool {
-        manifests[repository]?.contains(digest) == true
-    }
-
-    func storedManifest(_ digest: Digest, in repository: String) {
-        manifests[repository, default: []].insert(digest)
     }
 }

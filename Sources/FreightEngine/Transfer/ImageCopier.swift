@@ -23,11 +23,17 @@ struct ImageCopier: Sendable {
     /// The name events use for this repository.
     let repositoryName: String
     let mover: BlobMover
-    /// The destination's tags and manifests as far as this run knows them.
+    /// The destination's tags as far as this run knows them.
     let cache: DestinationCache
+    /// Pushes manifests into the destination store, each once, never racing a parent's PUT.
+    let manifests: ManifestPusher
     /// Set when layers are to be recompressed (never in a dry run: that would write).
     let compressor: LayerCompressor?
+    /// Convert manifests to this family (`--format`); nil keeps them as they are.
+    let format: ManifestFormat?
     let events: EventBus
+    /// Things said once per run (hints), whichever tag notices them first.
+    let notices: Notices
     let force: Bool
     let dryRun: Bool
 
@@ -46,6 +52,7 @@ struct ImageCopier: Sendable {
 
     private func copyThrowing(_ job: TagJob, into record: Locked<Outcome>) async throws -> TagOutcome {
         let root: ManifestDocument
+        var existing: Descriptor?
         if !force, let tag = job.destination, !(await cache.mayHave(tag, in: destination)) {
             // The destination's tag list lacks it: nothing to compare, so read the source manifest
             // straight away (its digest comes with it) instead of a HEAD first.
@@ -55,11 +62,18 @@ struct ImageCopier: Sendable {
             switch try await compareWithDestination(job, record: record) {
             case .upToDate(let destinationDigest):
                 return .skipped(digest: destinationDigest)
-            case .copy(let sourceDigest, let fetched):
+            case .copy(let sourceDigest, let fetched, let there):
                 if let fetched { root = fetched } else { root = try await sourceManifest(sourceDigest.description) }
+                existing = there
             }
         }
         let graph = try await ManifestGraph.load(root: root, from: source)
+        if format != nil {
+            // Converted before a byte moves: what cannot be converted fails here, and a
+            // destination that already holds the conversion is current.
+            let converted = try ManifestRewrite(format: format).apply(to: graph, root: root, source: "\(source.displayName):\(job.source)")
+            if let existing, existing.digest == converted.top.digest { return .skipped(digest: existing.digest) }
+        }
 
         let destinationIsNew = await cache.isNew(destination)
         let total = graph.blobs.reduce(Int64(0)) { $0 + $1.size }
@@ -111,25 +125,20 @@ struct ImageCopier: Sendable {
             let placed = graph.blobs.map { layers[$0.digest]?.digest ?? $0.digest }
             record.withLock { $0.blobs = placed }
         }
-        var rewritten: [Digest: ManifestDocument] = [:]
-        var children: [ManifestDocument] = []
-        for child in graph.children {
-            let updated = try Self.rewrite(child, layers: layers, children: rewritten)
-            rewritten[child.digest] = updated
-            children.append(updated)
-        }
-        let top = try Self.rewrite(root, layers: layers, children: rewritten)
+        let (children, top) = try ManifestRewrite(layers: layers, format: format)
+            .apply(to: graph, root: root, source: "\(source.displayName):\(job.source)")
         if !dryRun {
-            for child in children where !(await cache.hasManifest(child.digest, in: destination.path)) {
-                try await destination.putManifest(child, tag: nil)
-                await cache.storedManifest(child.digest, in: destination.path)
-            }
-            try await destination.putManifest(top, tag: job.destination)
-            await cache.storedManifest(top.digest, in: destination.path)
+            try await manifests.push(children, top: top, tag: job.destination, to: destination)
             if let tag = job.destination { await cache.pushed(tag, in: destination.path) }
+            if format == nil, destination is OCILayoutRepository,
+               ([top] + children).contains(where: { $0.mediaType == MediaType.dockerManifest || $0.mediaType == MediaType.dockerManifestList }),
+               notices.first("docker types into \(destination.storeIdentity)") {
+                events.emit(.warning("\(destination.displayName) now holds Docker media types as the source had them; skopeo and umoci "
+                    + "read only OCI ones from a layout: copy with --format oci to convert (digests change)"))
+            }
         }
         if let compressor {
-            await compressor.cache.recordManifest(root.digest, settings: compressor.settings, destination: top.digest)
+            await compressor.cache.recordManifest(root.digest, settings: compressor.settings, format: format, destination: top.digest)
         }
         return .copied(bytes: record.withLock { $0.stats.bytes }, digest: top.digest)
     }
@@ -137,8 +146,9 @@ struct ImageCopier: Sendable {
     private enum Comparison {
         /// The destination has what this tag must become (its digest, rewritten or not).
         case upToDate(Digest)
-        /// Copy the source manifest with this digest (already read, if it was).
-        case copy(Digest, ManifestDocument?)
+        /// Copy the source manifest with this digest (already read, if it was); the
+        /// destination's manifest under the tag, when it has one.
+        case copy(Digest, ManifestDocument?, existing: Descriptor?)
     }
 
     /// HEADs the source and the destination (setting `record.sourceDigest`). The two lookups
@@ -154,33 +164,45 @@ struct ImageCopier: Sendable {
         } else {
             existing = force ? nil : try await destination.manifestDescriptor(sourceDescriptor.digest.description)
         }
-        guard let existing else { return .copy(sourceDescriptor.digest, nil) }
-        if existing.digest == sourceDescriptor.digest { return .upToDate(existing.digest) }
-        guard let compressor else { return .copy(sourceDescriptor.digest, nil) }
-        if let rewritten = await compressor.cache.rewrittenManifest(sourceDescriptor.digest, settings: compressor.settings) {
-            return existing.digest == rewritten ? .upToDate(existing.digest) : .copy(sourceDescriptor.digest, nil)
+        guard let existing else { return .copy(sourceDescriptor.digest, nil, existing: nil) }
+        // The very bytes of the source are current, unless a --format asks for another family.
+        if existing.digest == sourceDescriptor.digest, format?.holds(sourceDescriptor.mediaType) ?? true {
+            return .upToDate(existing.digest)
+        }
+        guard let compressor else { return .copy(sourceDescriptor.digest, nil, existing: existing) }
+        if let rewritten = await compressor.cache.rewrittenManifest(sourceDescriptor.digest, settings: compressor.settings, format: format) {
+            return existing.digest == rewritten ? .upToDate(existing.digest) : .copy(sourceDescriptor.digest, nil, existing: existing)
         }
         // Nothing remembers this source manifest being rewritten (a copy keeps no checkpoint; a
         // sync may use a new directory): look whether the destination holds it recompressed.
         let theirs = try await sourceManifest(sourceDescriptor.digest.description)
-        guard try await holdsRecompressed(existing, of: theirs) else { return .copy(sourceDescriptor.digest, theirs) }
-        await compressor.cache.recordManifest(theirs.digest, settings: compressor.settings, destination: existing.digest)
+        guard try await holdsRecompressed(existing, of: theirs) else { return .copy(sourceDescriptor.digest, theirs, existing: existing) }
+        await compressor.cache.recordManifest(theirs.digest, settings: compressor.settings, format: format, destination: existing.digest)
         return .upToDate(existing.digest)
     }
 
-    /// Whether the destination's manifest `existing` is `theirs` with its uncompressed layers
-    /// recompressed (see `RecompressedMatch`); for an index, child by child.
+    /// Whether the destination's manifest `existing` is `theirs` (converted to `format`, if
+    /// one is set) with its uncompressed layers recompressed (see `RecompressedMatch`); for an
+    /// index, child by child.
     private func holdsRecompressed(_ existing: Descriptor, of theirs: ManifestDocument) async throws -> Bool {
         let ours = try await destination.manifest(existing.digest.description)
+        let name = "\(source.displayName)@\(theirs.digest)"
+        func converted(_ image: ImageManifest) throws -> ImageManifest {
+            guard let format else { return image }
+            return try FormatConversion.image(image, to: format, source: name)
+        }
         switch (ours.content, theirs.content) {
         case (.image(let destinationImage), .image(let sourceImage)):
-            return RecompressedMatch.image(destinationImage, isRecompressed: sourceImage)
+            return RecompressedMatch.image(destinationImage, isRecompressed: try converted(sourceImage))
         case (.index(let destinationIndex), .index(let sourceIndex)):
-            guard let pairs = RecompressedMatch.differingChildren(destinationIndex, sourceIndex) else { return false }
+            let wanted = try format.map { try FormatConversion.index(sourceIndex, to: $0, source: name) } ?? sourceIndex
+            guard let pairs = RecompressedMatch.differingChildren(destinationIndex, wanted) else { return false }
             for pair in pairs {
                 guard case .image(let destinationImage) = try await destination.manifest(pair.destination.digest.description).content,
-                      case .image(let sourceImage) = try await source.manifest(pair.source.digest.description).content,
-                      RecompressedMatch.image(destinationImage, isRecompressed: sourceImage) else { return false }
+                      case .image(let sourceImage) = try await source.manifest(pair.source.digest.description).content else { return false }
+                let expected = try converted(sourceImage)
+                // Converted, a child with nothing to recompress differs from the source only by its types.
+                guard destinationImage == expected || RecompressedMatch.image(destinationImage, isRecompressed: expected) else { return false }
             }
             return true
         default:
@@ -206,115 +228,5 @@ struct ImageCopier: Sendable {
     private func destinationByTag(_ job: TagJob) async throws -> Descriptor? {
         guard !force, let tag = job.destination, await cache.mayHave(tag, in: destination) else { return nil }
         return try await destination.manifestDescriptor(tag)
-    }
-
-    /// `document` with replaced layers and rewritten children; the same document when nothing
-    /// in it changed.
-    static func rewrite(_ document: ManifestDocument, layers: [Digest: Descriptor],
-                        children: [Digest: ManifestDocument]) throws -> ManifestDocument {
-        switch document.content {
-        case .image(var manifest):
-            var changed = false
-            manifest.layers = manifest.layers.map { layer in
-                guard let replacement = layers[layer.digest], replacement.digest != layer.digest else { return layer }
-                changed = true
-                var updated = layer
-                updated.digest = replacement.digest
-                updated.size = replacement.size
-                updated.mediaType = replacement.mediaType
-                return updated
-            }
-            return changed ? try ManifestDocument(encoding: .image(manifest)) : document
-        case .index(var index):
-            var changed = false
-            index.manifests = index.manifests.map { entry in
-                guard let child = children[entry.digest], child.digest != entry.digest else { return entry }
-                changed = true
-                var updated = entry
-                updated.digest = child.digest
-                updated.size = Int64(child.bytes.count)
-                return updated
-            }
-            return changed ? try ManifestDocument(encoding: .index(index)) : document
-        }
-    }
-}
-
-/// An image's manifests and blobs: child manifests in push order (children before parents),
-/// and every blob once.
-struct ManifestGraph: Sendable {
-    var children: [ManifestDocument] = []
-    var blobs: [Descriptor] = []
-
-    static func load(root: ManifestDocument, from source: any ImageRepository) async throws -> ManifestGraph {
-        var graph = ManifestGraph()
-        var seenBlobs: Set<Digest> = []
-        var seenManifests: Set<Digest> = [root.digest]
-        try await graph.visit(root, isRoot: true, from: source, seenBlobs: &seenBlobs, seenManifests: &seenManifests)
-        return graph
-    }
-
-    private mutating func visit(_ document: ManifestDocument, isRoot: Bool, from source: any ImageRepository,
-                                seenBlobs: inout Set<Digest>, seenManifests: inout Set<Digest>) async throws {
-        switch document.content {
-        case .image(let manifest):
-            for blob in manifest.blobs where Self.isDistributable(blob) && seenBlobs.insert(blob.digest).inserted {
-                blobs.append(blob)
-            }
-        case .index(let index):
-            let children = try await withThrowingTaskGroup(of: (Int, ManifestDocument).self) { group in
-                for (position, child) in index.manifests.enumerated() where seenManifests.insert(child.digest).inserted {
-                    guard MediaType.isManifest(child.mediaType) else {
-                        throw ManifestError(source: "\(source.displayName)@\(document.digest)",
-                                            reason: "index entry \(child.digest) has media type \"\(child.mediaType)\", not a manifest")
-                    }
-                    group.addTask { (position, try await source.manifest(child.digest.description)) }
-                }
-                return try await group.reduce(into: []) { $0.append($1) }.sorted { $0.0 < $1.0 }.map(\.1)
-            }
-            for child in children {
-                try await visit(child, isRoot: false, from: source, seenBlobs: &seenBlobs, seenManifests: &seenManifests)
-            }
-        }
-        if !isRoot { self.children.append(document) }
-    }
-
-    /// Foreign (non-distributable) layers live elsewhere by design and are not copied.
-    static func isDistributable(_ blob: Descriptor) -> Bool {
-        !(blob.mediaType.contains("foreign") || blob.mediaType.contains("nondistributable"))
-    }
-}
-
-/// Turns byte counts into `tagProgress` events, at most four a second per tag.
-final class ProgressReporter: Sendable {
-    private let events: EventBus
-    private let repository: String
-    private let tag: String
-    private let total: Int64
-    private let state = Locked<(done: Int64, lastEmit: ContinuousClock.Instant?)>((0, nil))
-
-    init(events: EventBus, repository: String, tag: String, total: Int64) {
-        self.events = events
-        self.repository = repository
-        self.tag = tag
-        self.total = total
-    }
-
-    func add(_ bytes: Int64) {
-        let now = ContinuousClock.now
-        let emit = state.withLock { state -> Int64? in
-            state.done += bytes
-            if let last = state.lastEmit, now - last < .milliseconds(250) { return nil }
-            state.lastEmit = now
-            return state.done
-        }
-        if let done = emit {
-            events.emit(.tagProgress(repository: repository, tag: tag, bytesDone: min(done, total), bytesTotal: total))
-        }
-    }
-
-    func finish() {
-        let done = state.withLock { $0.done }
-        events.emit(.tagProgress(repository: repository, tag: tag, bytesDone: min(done, total), bytesTotal: total))
     }
 }

@@ -144,7 +144,7 @@ actor AuthState {
             } else {
                 reason = "the token service at \(realmHost) refused the credentials for \(registry)"
             }
-            throw RegistryError(status: error.status, code: error.code, message: "\(reason): \(error.message)", operation: operation)
+            throw error.prefixingMessage(reason)
         }
         struct Answer: Decodable {
             var token: String?

@@ -186,8 +186,7 @@ public final class RegistryClient: Sendable {
             } ?? (hasCredentials
                 ? "the registry refused the credentials for \(registry)"
                 : "\(registry) requires authentication: pass --src-creds/--dest-creds, a *-creds-secret, or log in with docker/podman")
-            error = RegistryError(status: error.status, code: error.code, message: "\(hint): \(error.message)",
-                                  operation: operation, retryAfter: error.retryAfter)
+            error = error.prefixingMessage(hint)
         }
         return error
     }

@@ -5,6 +5,21 @@ import FreightHTTP
 /// An error answer from a registry, with the registry's own code and message
 /// (from the Distribution API's `{"errors":[{"code","message","detail"}]}` body).
 public struct RegistryError: Error, CustomStringConvertible {
+    /// One entry of the error body: `{"code": …, "message": …, "detail": …}`.
+    public struct Entry: Sendable, Equatable {
+        public let code: String?
+        public let message: String?
+        /// The detail when it is a string (distribution puts the digest a manifest names but
+        /// the registry lacks there); other shapes are dropped.
+        public let detail: String?
+
+        public init(code: String?, message: String?, detail: String? = nil) {
+            self.code = code
+            self.message = message
+            self.detail = detail
+        }
+    }
+
     public let status: Int
     /// The first error code in the body, e.g. `MANIFEST_UNKNOWN`, `DENIED`; nil if there was none.
     public let code: String?
@@ -13,13 +28,17 @@ public struct RegistryError: Error, CustomStringConvertible {
     public let operation: String
     /// Seconds the registry asked us to wait (`Retry-After`), if any.
     public let retryAfter: Double?
+    /// Every entry of the body, in order (empty when the body had none).
+    public let entries: [Entry]
 
-    public init(status: Int, code: String?, message: String, operation: String, retryAfter: Double? = nil) {
+    public init(status: Int, code: String?, message: String, operation: String, retryAfter: Double? = nil,
+                entries: [Entry] = []) {
         self.status = status
         self.code = code
         self.message = message
         self.operation = operation
         self.retryAfter = retryAfter
+        self.entries = entries
     }
 
     /// Decodes an error body; falls back to the HTTP status text when the body is not JSON.
@@ -28,29 +47,65 @@ public struct RegistryError: Error, CustomStringConvertible {
             struct Entry: Decodable {
                 var code: String?
                 var message: String?
+                var detail: Detail?
             }
             var errors: [Entry]?
         }
-        let entries = (try? JSONDecoder().decode(Body.self, from: Data(body)))?.errors ?? []
-        let code = entries.first?.code
+        /// A detail of any JSON shape; only a string is kept.
+        struct Detail: Decodable {
+            var text: String?
+            init(from decoder: any Decoder) throws {
+                text = try? decoder.singleValueContainer().decode(String.self)
+            }
+        }
+        let decoded = (try? JSONDecoder().decode(Body.self, from: Data(body)))?.errors ?? []
+        let entries = decoded.map { Entry(code: $0.code, message: $0.message, detail: $0.detail?.text) }
         var message = entries.compactMap { entry -> String? in
             guard let text = entry.message ?? entry.code else { return nil }
-            return text
+            guard let detail = entry.detail, Self.isBriefDetail(detail) else { return text }
+            return "\(text): \(detail)"
         }.joined(separator: "; ")
         if message.isEmpty {
             let text = String(decoding: body.prefix(200), as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             message = text.isEmpty || text.contains("<") ? Self.reason(status) : text
         }
-        self.init(status: status, code: code, message: message, operation: operation,
-                  retryAfter: headers["Retry-After"].flatMap(RetryPolicy.parseRetryAfter))
+        self.init(status: status, code: entries.first?.code, message: message, operation: operation,
+                  retryAfter: headers["Retry-After"].flatMap(RetryPolicy.parseRetryAfter), entries: entries)
+    }
+
+    /// The same error with `hint` put before the registry's message.
+    public func prefixingMessage(_ hint: String) -> RegistryError {
+        RegistryError(status: status, code: code, message: "\(hint): \(message)", operation: operation, retryAfter: retryAfter,
+                      entries: entries)
     }
 
     /// What the user reads: the registry's own words, with any control characters escaped.
     public var description: String {
         var text = "\(operation): \(message) (HTTP \(status)"
-        if let code { text += " \(code)" }
+        var codes: [String] = []
+        for code in entries.compactMap(\.code) + [code].compactMap({ $0 }) where !codes.contains(code) { codes.append(code) }
+        if !codes.isEmpty { text += " " + codes.joined(separator: ", ") }
         return (text + ")").escapingControlCharacters
+    }
+
+    /// The manifests and blobs a rejected manifest names that the registry says it does not
+    /// have (`MANIFEST_BLOB_UNKNOWN`, `BLOB_UNKNOWN`, with the digest as the detail).
+    public var unknownReferences: [Digest] {
+        entries.compactMap { entry in
+            guard entry.code == "MANIFEST_BLOB_UNKNOWN" || entry.code == "BLOB_UNKNOWN" else { return nil }
+            return entry.detail.flatMap { try? Digest(parsing: $0) }
+        }
+    }
+
+    /// Whether the registry refused a manifest because something it names is missing.
+    public var isManifestBlobUnknown: Bool {
+        entries.contains { $0.code == "MANIFEST_BLOB_UNKNOWN" } || code == "MANIFEST_BLOB_UNKNOWN"
+    }
+
+    /// A detail worth quoting inside a one-line message: short and on one line.
+    private static func isBriefDetail(_ detail: String) -> Bool {
+        !detail.isEmpty && detail.utf8.count <= 200 && !detail.contains("\n")
     }
 
     public var isNotFound: Bool { status == 404 }

@@ -17,6 +17,7 @@ struct BlobVerifier {
 
     /// Takes a chunk in; returns the chunk that may now go on to the store.
     mutating func accept(_ chunk: [UInt8]) throws -> [UInt8]? {
+        if let expected, !expected.digest.isVerifiable { throw UnsupportedDigestError(what: what, digest: expected.digest) }
         count += Int64(chunk.count)
         if let expected, count > expected.size {
             throw DigestMismatchError(what: what, expected: "\(expected.digest) of \(expected.size) bytes",
@@ -31,6 +32,7 @@ struct BlobVerifier {
     mutating func finish(mediaType: String) throws -> (descriptor: Descriptor, last: [UInt8]?) {
         let digest = hasher.finalize()
         if let expected {
+            guard expected.digest.isVerifiable else { throw UnsupportedDigestError(what: what, digest: expected.digest) }
             guard count == expected.size else {
                 throw DigestMismatchError(what: what, expected: "\(expected.digest) of \(expected.size) bytes",
                                           actual: "\(count) bytes")

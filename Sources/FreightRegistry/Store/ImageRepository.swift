@@ -26,6 +26,10 @@ public protocol ImageRepository: Sendable {
 
     /// Every tag, in the store's order.
     func tags() async throws -> [String]
+    /// Throws a `ReferenceError` naming `tag` when this store cannot hold an image under that
+    /// name (a registry tag's grammar, or an OCI layout's `ref.name` grammar), so a copy can
+    /// refuse it before moving a byte.
+    func validateTag(_ tag: String) throws
 
     /// The repository path within its store (registry path; empty for a layout).
     var path: String { get }

@@ -35,6 +35,7 @@ public struct OCILayoutRepository: ImageRepository {
         } else {
             throw LayoutError(path: layout.root, reason: "has no image tagged \"\(reference)\"")
         }
+        guard digest.isVerifiable else { throw UnsupportedDigestError(what: "the manifest \(source)", digest: digest) }
         let path = try layout.blobPath(digest)
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               let size = attributes[.size] as? Int
@@ -53,6 +54,7 @@ public struct OCILayoutRepository: ImageRepository {
     }
 
     public func putManifest(_ document: ManifestDocument, tag: String?) async throws {
+        if let tag { try validateTag(tag) }
         let path = try layout.blobPath(document.digest)
         if !FileManager.default.fileExists(atPath: path) {
             try OCILayout.writeAtomically(document.bytes, to: path)
@@ -85,6 +87,10 @@ public struct OCILayoutRepository: ImageRepository {
     public func mountBlob(_ digest: Digest, from repository: String) async throws -> Bool { false }
 
     public func tags() async throws -> [String] { await layout.tags() }
+
+    public func validateTag(_ tag: String) throws {
+        try LayoutRefName.validate(tag, in: "\(displayName):\(tag)")
+    }
 }
 
 /// A file read in chunks by one task at a time.

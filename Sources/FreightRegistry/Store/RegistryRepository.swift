@@ -39,6 +39,9 @@ public struct RegistryRepository: ImageRepository {
     }
 
     public func manifest(_ reference: String) async throws -> ManifestDocument {
+        if let requested = try? Digest(parsing: reference), !requested.isVerifiable {
+            throw UnsupportedDigestError(what: "the manifest \(displayName)@\(requested)", digest: requested)
+        }
         let operation = "GET \(displayName):\(reference)"
         let source = "\(displayName):\(reference)"
         let response: RegistryClient.FetchedResponse
@@ -57,7 +60,7 @@ public struct RegistryRepository: ImageRepository {
         let bytes = response.body
         let document = try ManifestDocument(bytes: bytes, contentType: response.headers["Content-Type"],
                                             source: "\(displayName):\(reference)")
-        if let requested = try? Digest(parsing: reference), requested.algorithm == .sha256, requested != document.digest {
+        if let requested = try? Digest(parsing: reference), requested != document.digest {
             throw DigestMismatchError(what: "manifest \(displayName)@\(requested)", expected: requested.description,
                                       actual: document.digest.description)
         }
@@ -140,6 +143,10 @@ public struct RegistryRepository: ImageRepository {
                                              operation: "cancel upload")).body.discard()
         }
         return false
+    }
+
+    public func validateTag(_ tag: String) throws {
+        try ImageReference.validateTag(tag, in: "\(displayName):\(tag)")
     }
 
     // MARK: Listing

@@ -31,6 +31,7 @@ struct CopyCommand: AsyncParsableCommand {
     var force = false
 
     @OptionGroup var compression: CompressionOptions
+    @OptionGroup var formatOption: FormatOption
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
 
@@ -51,7 +52,7 @@ struct CopyCommand: AsyncParsableCommand {
                                                                               destination: plan.destination.displayName,
                                                                               tags: plan.tags.map(TagRecord.init))])
         let replicator = Replicator(options: ReplicationOptions(jobs: jobs, force: force, retry: connection.retryPolicy,
-                                                                compression: try compression.settings),
+                                                                compression: try compression.settings, format: formatOption.format),
                                     events: events, http: plan.connections.http)
         let info = RunInfo(runID: record.runID, source: plan.source.displayName, destination: plan.destination.displayName,
                            startedAt: Date(), resumed: false, dryRun: false, checkpointPath: nil)
@@ -79,6 +80,15 @@ struct CopyCommand: AsyncParsableCommand {
             }
             let tags = try await sourceRepository.tags()
             guard !tags.isEmpty else { throw ValidationError("\(sourceRepository.displayName) has no tags to copy") }
+            // Every name is checked before anything moves: a name the destination cannot hold
+            // (a layout's `localhost/app:1` is no registry tag) would fail only after its blobs.
+            let unfit = tags.filter { (try? destinationRepository.validateTag($0)) == nil }
+            guard unfit.isEmpty else {
+                let names = unfit.prefix(5).map { "\"\($0)\"" }.joined(separator: ", ") + (unfit.count > 5 ? ", …" : "")
+                throw ValidationError("--all-tags: \(unfit.count) of the \(tags.count) names in \(sourceRepository.displayName) cannot be "
+                    + "tags of \(destinationRepository.displayName) (\(names)); nothing was copied. Copy those one at a time, naming "
+                    + "the destination tag: freightliner copy \(source):\(unfit[0]) \(destination):TAG")
+            }
             return (sourceRepository, destinationRepository, tags.map { TagJob(source: $0, destination: $0) }, connections)
         }
 
@@ -96,6 +106,13 @@ struct CopyCommand: AsyncParsableCommand {
         let destinationTag = destinationReference ?? (sourceIsDigest ? nil : sourceRef)
         if destinationTag == nil, destinationRepository is OCILayoutRepository {
             throw ValidationError("an OCI layout destination needs a tag for an image copied by digest: oci:DIR:TAG")
+        }
+        if let destinationTag, destinationReference == nil {
+            do {
+                try destinationRepository.validateTag(destinationTag)
+            } catch let error as ReferenceError {
+                throw ValidationError("\(error.reason), so it cannot be the tag at \(destination): name one, e.g. \(destination):TAG")
+            }
         }
         return (sourceRepository, destinationRepository, [TagJob(source: sourceRef, destination: destinationTag)], connections)
     }

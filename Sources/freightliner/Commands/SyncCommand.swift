@@ -59,6 +59,7 @@ struct SyncCommand: AsyncParsableCommand {
     var runID: String?
 
     @OptionGroup var compression: CompressionOptions
+    @OptionGroup var formatOption: FormatOption
     @OptionGroup var runOptions: RunOptions
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
@@ -106,6 +107,7 @@ struct SyncCommand: AsyncParsableCommand {
         let repositories = try await planner.plan(named: named)
         let settings = RunSettings(source: sourcePrefix, destination: destinationPrefix, jobs: jobs, force: force,
                                    insecureRegistries: connection.insecureRegistries, compression: try compression.settings,
+                                   format: formatOption.format,
                                    sourceCredentialsSecret: wiring.secretReference(.source),
                                    destinationCredentialsSecret: wiring.secretReference(.destination),
                                    sourceCredentialsFromFlag: connection.sourceCredentials != nil,

@@ -104,7 +104,7 @@ enum RunLauncher {
                                 events: EventBus) -> PreparedRun {
         let ledger = RunLedger(record: record, writer: writer)
         let options = ReplicationOptions(jobs: settings.jobs, force: settings.force, dryRun: dryRun, retry: retry,
-                                         compression: settings.compression,
+                                         compression: settings.compression, format: settings.format,
                                          compressionKnowledge: settings.compression.isEnabled ? CompressionKnowledge(store: store) : .init())
         let replicator = Replicator(options: options, events: events, http: connections.http)
         let info = RunInfo(runID: record.runID, source: settings.source.description, destination: settings.destination.description,
