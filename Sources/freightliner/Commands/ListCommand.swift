@@ -61,54 +61,108 @@ struct ListCommand: AsyncParsableCommand {
         }
     }
 
+    /// One image of the listing: what it is, or why it could not be read.
     private struct Row: Sendable {
-        let tag: String
-        let descriptor: Descriptor
-        let platforms: [String]
-        let size: Int64
+        /// The tag, or nil for a layout's image without a `ref.name`.
+        let tag: String?
+        /// The digest when known before reading (a layout's entries), else from the manifest.
+        var digest: Digest?
+        var mediaType = ""
+        var platforms: [String] = []
+        var size: Int64 = 0
+        var error: String?
     }
 
+    /// What `listTags` reads: a tag or digest, and the row's name for it.
+    private struct Entry: Sendable {
+        let tag: String?
+        let reference: String
+        let digest: Digest?
+    }
+
+    /// Lists every image it can; one that cannot be read (a schema 1 tag, a manifest the
+    /// registry cannot serve) is listed with its reason, and the command then exits 1.
     private func listTags(of repository: any ImageRepository) async throws {
-        let tags = Self.ordered(try await repository.tags())
-        let rows = try await withThrowingTaskGroup(of: (Int, Row).self) { group in
+        let entries: [Entry]
+        if let layout = repository as? OCILayoutRepository {
+            // By digest, so an image without a name (or two names for one) is listed too.
+            entries = await layout.layout.entries().map { descriptor in
+                Entry(tag: descriptor.annotations?[OCILayout.refNameAnnotation], reference: descriptor.digest.description,
+                      digest: descriptor.digest)
+            }
+        } else {
+            entries = Self.ordered(try await repository.tags()).map { Entry(tag: $0, reference: $0, digest: nil) }
+        }
+        let rows = await withTaskGroup(of: (Int, Row).self) { group in
             let lane = AsyncSemaphore(permits: 8)
-            for (position, tag) in tags.enumerated() {
+            for (position, entry) in entries.enumerated() {
                 group.addTask {
-                    try await lane.withPermit { (position, try await Self.describe(tag, in: repository)) }
+                    do {
+                        return try await lane.withPermit { (position, await Self.describe(entry, in: repository)) }
+                    } catch {
+                        return (position, Row(tag: entry.tag, digest: entry.digest, error: "cancelled"))
+                    }
                 }
             }
-            return try await group.reduce(into: []) { $0.append($1) }.sorted { $0.0 < $1.0 }.map(\.1)
+            return await group.reduce(into: []) { $0.append($1) }.sorted { $0.0 < $1.0 }.map(\.1)
         }
         if json {
             for row in rows {
-                JSONReporter.write(["tag": row.tag, "digest": row.descriptor.digest.description, "media_type": row.descriptor.mediaType,
-                                    "platforms": row.platforms, "size": row.size])
+                var object: [String: Any] = ["tag": row.tag ?? NSNull()]
+                if let digest = row.digest { object["digest"] = digest.description }
+                if let error = row.error {
+                    object["error"] = error
+                } else {
+                    object["media_type"] = row.mediaType
+                    object["platforms"] = row.platforms
+                    object["size"] = row.size
+                }
+                JSONReporter.write(object)
             }
-            return
+        } else {
+            printTable([["TAG", "DIGEST", "TYPE", "PLATFORMS", "SIZE"]] + rows.map { row in
+                let digest = row.digest.map { "\($0.algorithm.rawValue):\($0.short)" } ?? "-"
+                guard row.error == nil else { return [row.tag ?? "-", digest, "unreadable", "-", "-"] }
+                return [row.tag ?? "-", digest, Self.shortType(row.mediaType),
+                        row.platforms.isEmpty ? "-" : row.platforms.joined(separator: ","), ByteFormat.string(row.size)]
+            })
         }
-        printTable([["TAG", "DIGEST", "TYPE", "PLATFORMS", "SIZE"]] + rows.map { row in
-            [row.tag, "sha256:\(row.descriptor.digest.short)", Self.shortType(row.descriptor.mediaType),
-             row.platforms.isEmpty ? "-" : row.platforms.joined(separator: ","), ByteFormat.string(row.size)]
-        })
+        let unreadable = rows.filter { $0.error != nil }
+        for row in unreadable {
+            let name = "\(repository.displayName):\(row.tag ?? row.digest?.description ?? "?")"
+            let error = row.error ?? ""
+            printError(error.contains(name) ? error : "\(name): \(error)")
+        }
+        if !unreadable.isEmpty {
+            printError("\(unreadable.count) of \(rows.count) images could not be read; the others are listed")
+            throw ExitCode(ExitStatus.failedItems)
+        }
     }
 
-    /// Digest, media type, platforms and total size (manifests and blobs) of one tag.
-    private static func describe(_ tag: String, in repository: any ImageRepository) async throws -> Row {
-        let document = try await repository.manifest(tag)
-        switch document.content {
-        case .image(let manifest):
-            let size = Int64(document.bytes.count) + manifest.blobs.reduce(0) { $0 + $1.size }
-            return Row(tag: tag, descriptor: document.descriptor, platforms: [], size: size)
-        case .index(let index):
-            var size = Int64(document.bytes.count)
-            for child in index.manifests where MediaType.isImageManifest(child.mediaType) {
-                if case .image(let manifest) = try await repository.manifest(child.digest.description).content {
-                    size += child.size + manifest.blobs.reduce(0) { $0 + $1.size }
+    /// Digest, media type, platforms and total size (manifests and blobs) of one image; an
+    /// image that cannot be read gets its reason instead.
+    private static func describe(_ entry: Entry, in repository: any ImageRepository) async -> Row {
+        var row = Row(tag: entry.tag, digest: entry.digest)
+        do {
+            let document = try await repository.manifest(entry.reference)
+            row.digest = document.digest
+            row.mediaType = document.mediaType
+            row.size = Int64(document.bytes.count)
+            switch document.content {
+            case .image(let manifest):
+                row.size += manifest.blobs.reduce(0) { $0 + $1.size }
+            case .index(let index):
+                for child in index.manifests where MediaType.isImageManifest(child.mediaType) {
+                    if case .image(let manifest) = try await repository.manifest(child.digest.description).content {
+                        row.size += child.size + manifest.blobs.reduce(0) { $0 + $1.size }
+                    }
                 }
+                row.platforms = index.manifests.compactMap { $0.platform?.description }
             }
-            let platforms = index.manifests.compactMap { $0.platform?.description }
-            return Row(tag: tag, descriptor: document.descriptor, platforms: platforms, size: size)
+        } catch {
+            row.error = "\(error)"
         }
+        return row
     }
 
     /// Versions in version order (1.2 before 1.10), then other tags by name.
