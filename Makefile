@@ -3,8 +3,9 @@ SWIFT ?= swift
 PREFIX ?= /usr/local
 PYTHON ?= python3
 DEBIAN_PACKAGES := libncursesw5-dev libcurl4-openssl-dev zlib1g-dev libssl-dev pkg-config \
-                   docker-registry skopeo tmux ncurses-term apache2-utils openssl curl time python3 python3-pip
-PYTHON_MODULES := moto:moto[server] boto3:boto3 cryptography:cryptography
+                   docker-registry skopeo tmux ncurses-term apache2-utils openssl curl time python3 python3-pip \
+                   buildah podman umoci
+PYTHON_MODULES := moto:moto[server] boto3:boto3 cryptography:cryptography oras:oras
 BIN := .build/release/freightliner
 # Figures the reliability tests measure (faults injected, kill cycles, property executions).
 FIGURES := $(CURDIR)/.build/figures.txt

@@ -18,11 +18,14 @@ public final class TestRegistry: Sendable {
         /// Serve HTTPS with a fresh self-signed certificate for `registry.localhost` and
         /// 127.0.0.1 (libcurl resolves `*.localhost` to loopback by itself, RFC 6761).
         public var tls: Bool
+        /// Accept Docker schema 1 pushes (`compatibility: schema1: enabled`), as old registries did.
+        public var schema1: Bool
 
-        public init(auth: Auth = .none, catalogPageSize: Int? = nil, tls: Bool = false) {
+        public init(auth: Auth = .none, catalogPageSize: Int? = nil, tls: Bool = false, schema1: Bool = false) {
             self.auth = auth
             self.catalogPageSize = catalogPageSize
             self.tls = tls
+            self.schema1 = schema1
         }
     }
 
@@ -77,6 +80,9 @@ public final class TestRegistry: Sendable {
                              "-subj", "/CN=registry.localhost", "-addext", "subjectAltName=DNS:registry.localhost,IP:127.0.0.1",
                              "-keyout", directory.file("tls.key"), "-out", directory.file("tls.crt")])
             config += "  tls:\n    certificate: \(directory.file("tls.crt"))\n    key: \(directory.file("tls.key"))\n"
+        }
+        if options.schema1 {
+            config += "compatibility:\n  schema1:\n    enabled: true\n"
         }
         if let pageSize = options.catalogPageSize {
             config += "catalog:\n  maxentries: \(pageSize)\n"
