@@ -4,9 +4,19 @@ PREFIX ?= /usr/local
 PYTHON ?= python3
 DEBIAN_PACKAGES := libncursesw5-dev libcurl4-openssl-dev zlib1g-dev libssl-dev pkg-config \
                    docker-registry skopeo tmux ncurses-term apache2-utils openssl curl time python3 python3-pip \
-                   buildah podman umoci
+                   buildah podman umoci dpkg-dev lintian
 PYTHON_MODULES := moto:moto[server] boto3:boto3 cryptography:cryptography oras:oras
 BIN := .build/release/freightliner
+# The release binary links the Swift runtime and Foundation statically: it runs on a host with
+# Debian's libraries and no Swift toolchain.
+RELEASE_FLAGS := -c release --static-swift-stdlib
+SOURCES := $(shell find Sources -type f ! -name '*.generated.h') Package.swift
+BUILD_INFO := Sources/CBuildInfo/include/build_info.generated.h
+VERSION := $(shell sed -n 's/.*current = "\([^"]*\)".*/\1/p' Sources/FreightCore/Support/FreightVersion.swift)
+MAN := .build/man/freightliner.1
+COMPLETIONS := .build/completions/freightliner.bash .build/completions/_freightliner .build/completions/freightliner.fish
+DEB_ARCH = $(shell dpkg --print-architecture)
+DEB = .build/freightliner_$(VERSION)_$(DEB_ARCH).deb
 # Figures the reliability tests measure (faults injected, kill cycles, property executions).
 FIGURES := $(CURDIR)/.build/figures.txt
 SOAK_SECONDS ?= 600
@@ -16,7 +26,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_BUILD := .build-fuzz
 LSAN_OPTIONS_FILE := $(CURDIR)/Tests/Fixtures/lsan.supp
 
-.PHONY: deps build test soak fuzz libfuzzer sanitize install demo bench clean
+.PHONY: deps tree build man completions deb test soak fuzz libfuzzer sanitize install demo bench clean
 
 ## deps: install the Debian packages and Python modules the build, tests and demo need (a Python
 ## that Debian marks externally managed gets them with --break-system-packages: test machines only)
@@ -37,23 +47,87 @@ deps:
 	    || $(PYTHON) -m pip install -q --break-system-packages "$$package"; \
 	done
 
-## build: the release binary at .build/release/freightliner
-build:
-	$(SWIFT) build -c release --product freightliner
+## tree: a source tree copied or moved elsewhere keeps precompiled modules that name the old
+## path, and swift refuses them: drop those caches (the build then redoes what it must)
+tree:
+	@mkdir -p .build; \
+	if [ -f .build/source-dir ] && [ "$$(cat .build/source-dir)" != "$(CURDIR)" ]; then \
+	  echo "this tree was built at $$(cat .build/source-dir): dropping its precompiled module caches"; \
+	  rm -rf .build*/*/*/ModuleCache; \
+	fi; \
+	echo "$(CURDIR)" > .build/source-dir
+
+## build: the release binary at .build/release/freightliner, rebuilt only when a source changed;
+## --version tells its commit and build date
+build: $(BIN)
+
+$(BIN): $(SOURCES) | tree
+	@commit=$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown); \
+	if [ "$$commit" != unknown ] && [ -n "$$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$$commit-dirty"; fi; \
+	printf '#define FREIGHTLINER_COMMIT "%s"\n#define FREIGHTLINER_BUILD_DATE "%s"\n' "$$commit" "$$(date -u +%Y-%m-%dT%H:%M:%SZ)" > $(BUILD_INFO)
+	@touch Sources/CBuildInfo/include/build_info.h
+	$(SWIFT) build $(RELEASE_FLAGS) --product freightliner
+	@touch $@
+
+## man: the man page, generated from the command definitions by swift-argument-parser's
+## generate-manual (never written by hand)
+man: $(MAN)
+
+$(MAN): $(BIN)
+	$(SWIFT) build --product generate-manual
+	@mkdir -p $(@D)
+	.build/debug/generate-manual $(BIN) --output-directory $(@D) --date $$(git log -1 --format=%cs 2>/dev/null || date -u +%Y-%m-%d)
+	@# A blank line in a command's discussion is a paragraph break; groff wants it said so.
+	sed -i 's/^$$/.Pp/' $@
+
+## completions: bash, zsh and fish completion scripts, from the command definitions
+completions: $(COMPLETIONS)
+
+.build/completions/freightliner.bash: $(BIN)
+	@mkdir -p $(@D) && $(BIN) --generate-completion-script bash | sed '1{/^#!/d}' > $@
+.build/completions/_freightliner: $(BIN)
+	@mkdir -p $(@D) && $(BIN) --generate-completion-script zsh > $@
+.build/completions/freightliner.fish: $(BIN)
+	@mkdir -p $(@D) && $(BIN) --generate-completion-script fish > $@
+
+## deb: a Debian package (binary, themes, man page, completions, copyright, changelog) at
+## .build/freightliner_VERSION_ARCH.deb; Depends: comes from the binary's libraries
+## (dpkg-shlibdeps), the metadata from deploy/debian/
+deb: $(DEB)
+
+$(DEB): $(BIN) $(MAN) $(COMPLETIONS) $(wildcard themes/*.theme) $(wildcard deploy/debian/*)
+	@rm -rf .build/deb .build/shlibdeps && mkdir -p .build/deb/DEBIAN .build/shlibdeps/debian
+	@$(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(CURDIR)/.build/deb
+	strip --strip-unneeded --remove-section=.comment --remove-section=.note .build/deb/usr/bin/freightliner
+	install -d .build/deb/usr/share/doc/freightliner
+	install -m 0644 deploy/debian/copyright .build/deb/usr/share/doc/freightliner/copyright
+	@date=$$(git log -1 --format=%cD 2>/dev/null || date -R); \
+	printf 'freightliner (%s) unstable; urgency=medium\n\n  * Release %s; see the README.\n\n -- Freightliner developers <developers@freightliner.invalid>  %s\n' \
+	  "$(VERSION)" "$(VERSION)" "$$date" | gzip -9n > .build/deb/usr/share/doc/freightliner/changelog.gz
+	@chmod 0644 .build/deb/usr/share/doc/freightliner/changelog.gz
+	@printf 'Source: freightliner\n\nPackage: freightliner\nArchitecture: any\n' > .build/shlibdeps/debian/control
+	@depends=$$(cd .build/shlibdeps && dpkg-shlibdeps -O $(CURDIR)/.build/deb/usr/bin/freightliner 2>/dev/null | sed -n 's/^shlibs:Depends=//p'); \
+	test -n "$$depends" || { echo "dpkg-shlibdeps found no dependencies"; exit 1; }; \
+	size=$$(du -sk --exclude=DEBIAN .build/deb | cut -f1); \
+	sed -e "s/@VERSION@/$(VERSION)/" -e "s/@ARCH@/$(DEB_ARCH)/" -e "s/@DEPENDS@/$$depends/" -e "s/@SIZE@/$$size/" \
+	  deploy/debian/control.in > .build/deb/DEBIAN/control
+	dpkg-deb --root-owner-group -Zxz --build .build/deb $@
 
 ## test: every test, against real registries, skopeo, moto and tmux (they start their own servers),
 ## then the whole suite again under AddressSanitizer and ThreadSanitizer (`make sanitize`)
-test: deps
+test: deps tree
+	$(MAKE) deb
 	$(SWIFT) build --build-tests
 	@mkdir -p .build && rm -f $(FIGURES)
-	FREIGHTLINER_FIGURES=$(FIGURES) FREIGHTLINER_BIN=$(CURDIR)/.build/debug/freightliner $(SWIFT) test --skip-build
+	FREIGHTLINER_FIGURES=$(FIGURES) FREIGHTLINER_BIN=$(CURDIR)/.build/debug/freightliner \
+	  FREIGHTLINER_RELEASE_BIN=$(CURDIR)/$(BIN) FREIGHTLINER_DEB=$(CURDIR)/$(DEB) $(SWIFT) test --skip-build
 	$(MAKE) libfuzzer
 	@echo "reliability figures:" && sort $(FIGURES)
 	$(MAKE) sanitize
 
 ## soak: SIGKILL/resume cycles for SOAK_SECONDS (then the round in progress ends), and the
 ## fault-injection syncs once per seed in SOAK_FAULT_SEEDS
-soak: deps
+soak: deps tree
 	$(SWIFT) build --build-tests
 	@mkdir -p .build && rm -f $(FIGURES)
 	FREIGHTLINER_FIGURES=$(FIGURES) FREIGHTLINER_SOAK_SECONDS=$(SOAK_SECONDS) \
@@ -65,7 +139,7 @@ soak: deps
 
 ## fuzz: every parser property with FUZZ_COUNT generated and mutated inputs each, then the
 ## coverage-guided libFuzzer harness for FUZZ_SECONDS (600 here, 60 in make test)
-fuzz:
+fuzz: tree
 	$(SWIFT) build --build-tests
 	@mkdir -p .build && rm -f $(FIGURES)
 	FREIGHTLINER_FIGURES=$(FIGURES) FREIGHTLINER_PROPERTY_COUNT=$(FUZZ_COUNT) $(SWIFT) test --skip-build --filter PropertyTests
@@ -89,19 +163,27 @@ libfuzzer:
 	  | sed 's/^stat::\([a-z_]*\): *\(.*\)/figure: libfuzzer.\1 \2/' | tee -a $(FIGURES)
 
 ## sanitize: the whole suite under AddressSanitizer, then ThreadSanitizer, each in its own build
-## directory; the freightliner binary the CLI tests run is the sanitized one
-sanitize: deps
+## directory; the freightliner binary the CLI tests run is the sanitized one (the packaging
+## tests, which run the release binary and the .deb, are left out: nothing sanitized runs there)
+sanitize: deps tree
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	LSAN_OPTIONS=suppressions=$(LSAN_OPTIONS_FILE):print_suppressions=0 \
-	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --skip PackagingTests
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --skip PackagingTests
 
-## install: the binary and themes under PREFIX
-install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/freightliner/themes
+## install: the binary, themes, man page and completions under PREFIX (DESTDIR for staging);
+## what `make build` made is installed as it is when it is current
+install: $(BIN) $(MAN) $(COMPLETIONS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/freightliner/themes $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/freightliner
 	install -m 0644 themes/*.theme $(DESTDIR)$(PREFIX)/share/freightliner/themes/
+	gzip -9n < $(MAN) > $(DESTDIR)$(PREFIX)/share/man/man1/freightliner.1.gz && chmod 0644 $(DESTDIR)$(PREFIX)/share/man/man1/freightliner.1.gz
+	install -m 0644 .build/completions/freightliner.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/freightliner
+	install -m 0644 .build/completions/_freightliner $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_freightliner
+	install -m 0644 .build/completions/freightliner.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/freightliner.fish
 
 ## demo: two registries on loopback, sample images, and a live replication between them
 demo: deps build
@@ -114,3 +196,4 @@ bench: deps build
 
 clean:
 	rm -rf .build .build-asan .build-tsan .build-fuzz
+	rm -f $(BUILD_INFO)

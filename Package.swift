@@ -24,6 +24,9 @@ let package = Package(
         .systemLibrary(name: "CCurses", pkgConfig: "ncursesw",
                        providers: [.apt(["libncursesw5-dev"])]),
 
+        // What `make build` knows about the build (commit, date), for --version.
+        .target(name: "CBuildInfo"),
+
         .target(name: "FreightCore", dependencies: ["CCrypto"]),
         .target(name: "FreightHTTP", dependencies: ["FreightCore", "CCurl"]),
         .target(name: "FreightCloud", dependencies: ["FreightCore", "FreightHTTP", "CCrypto"]),
@@ -32,7 +35,7 @@ let package = Package(
         .target(name: "FreightEngine", dependencies: ["FreightCore", "FreightCloud", "FreightRegistry", "CZlib"]),
         .target(name: "FreightTUI", dependencies: ["FreightCore", "FreightEngine", "CCurses"]),
         .executableTarget(name: "freightliner", dependencies: [
-            "FreightCore", "FreightHTTP", "FreightRegistry", "FreightEngine", "FreightCloud", "FreightSecrets", "FreightTUI",
+            "CBuildInfo", "FreightCore", "FreightHTTP", "FreightRegistry", "FreightEngine", "FreightCloud", "FreightSecrets", "FreightTUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

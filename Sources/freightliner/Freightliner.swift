@@ -1,4 +1,5 @@
 import ArgumentParser
+import CBuildInfo
 import Foundation
 import FreightCore
 
@@ -12,10 +13,17 @@ struct Freightliner: AsyncParsableCommand {
             OCI image layout. Exit status: 0 done, 1 finished with failed items, 2 bad input or \
             configuration, 3 interrupted with a checkpoint saved (resumable), 64 usage error.
             """,
-        version: FreightVersion.current,
+        version: Freightliner.version,
         subcommands: [CopyCommand.self, SyncCommand.self, ResumeCommand.self, CheckpointsCommand.self, ListCommand.self,
                       SecretsCommand.self, DashboardCommand.self]
     )
+
+    /// `freightliner 0.1.0 (commit 1a2b3c4, built 2026-12-01T10:00:00Z)`: the release, and what
+    /// `make build` recorded of the build.
+    static var version: String {
+        let commit = String(cString: freightliner_build_commit()), date = String(cString: freightliner_build_date())
+        return "freightliner \(FreightVersion.current) (commit \(commit), built \(date))"
+    }
 
     static func main() async {
         // A closed pipe (a credential helper that exited, `| head`) must be an error, not death.

@@ -8,6 +8,21 @@ public enum Paths {
 
     public static let fixtures = "\(root)/Tests/Fixtures"
 
+    /// The release binary `make build` made (statically linked Swift runtime):
+    /// `$FREIGHTLINER_RELEASE_BIN`, else `.build/release/freightliner`.
+    public static var releaseBinary: String {
+        ProcessInfo.processInfo.environment["FREIGHTLINER_RELEASE_BIN"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "\(root)/.build/release/freightliner"
+    }
+
+    /// The Debian package `make deb` made: `$FREIGHTLINER_DEB`, else the newest
+    /// `.build/freightliner_*.deb`; nil when there is none.
+    public static var debianPackage: String? {
+        if let path = ProcessInfo.processInfo.environment["FREIGHTLINER_DEB"], !path.isEmpty { return path }
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: "\(root)/.build")) ?? []
+        return files.filter { $0.hasPrefix("freightliner_") && $0.hasSuffix(".deb") }.sorted().last.map { "\(root)/.build/\($0)" }
+    }
+
     /// The freightliner binary under test: `$FREIGHTLINER_BIN`, else the build next to the tests.
     public static var binary: String {
         if let path = ProcessInfo.processInfo.environment["FREIGHTLINER_BIN"], !path.isEmpty { return path }
