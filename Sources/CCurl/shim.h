@@ -29,6 +29,11 @@ static inline CURLcode fl_easy_setopt_callback(CURL *h, CURLoption opt, fl_curl_
 static inline CURLcode fl_easy_setopt_seek(CURL *h, fl_curl_seek_cb cb) {
     return curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, cb);
 }
+// A blob option (CURLOPT_CAINFO_BLOB): libcurl copies the bytes, so they need not outlive the call.
+static inline CURLcode fl_easy_setopt_blob(CURL *h, CURLoption opt, void *data, size_t length) {
+    struct curl_blob blob = { data, length, CURL_BLOB_COPY };
+    return curl_easy_setopt(h, opt, &blob);
+}
 static inline CURLcode fl_easy_getinfo_long(CURL *h, CURLINFO info, long *out) {
     return curl_easy_getinfo(h, info, out);
 }

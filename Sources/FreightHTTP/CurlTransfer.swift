@@ -59,6 +59,7 @@ final class CurlTransfer: @unchecked Sendable {
         fl_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, 256 * 1024)
         fl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, request.verifyTLS ? 1 : 0)
         fl_easy_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, request.verifyTLS ? 2 : 0)
+        (request.tls?.over(configuration.tls) ?? configuration.tls).apply(to: easy)
         fl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
         fl_easy_setopt_callback(easy, CURLOPT_WRITEFUNCTION, curlWriteCallback)
         fl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, me)

@@ -20,10 +20,13 @@ public final class HTTPClient: Sendable {
         public var maxConnections: Int = 64
         /// Logs each request's method, URL (without query) and status to stderr; never headers.
         public var trace = ProcessInfo.processInfo.environment["FREIGHTLINER_TRACE_HTTP"] == "1"
+        /// The trust every request starts from: `SSL_CERT_FILE`, `CURL_CA_BUNDLE`, `SSL_CERT_DIR`.
+        public var tls: TLSSettings
 
         public init(userAgent: String = "freightliner/\(FreightVersion.current)",
                     environment: [String: String] = ProcessInfo.processInfo.environment) {
             self.userAgent = userAgent
+            tls = TLSSettings(environment: environment)
             if let limit = environment["FREIGHTLINER_LOW_SPEED_LIMIT"].flatMap(Int.init), limit > 0 { lowSpeedLimit = limit }
             if let time = environment["FREIGHTLINER_LOW_SPEED_TIME"].flatMap(Int.init), time > 0 { lowSpeedTimeSeconds = time }
         }

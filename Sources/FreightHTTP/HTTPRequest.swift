@@ -17,13 +17,16 @@ public struct HTTPRequest: Sendable {
     public var body: Body?
     /// Verify the server's TLS certificate (off only for hosts named insecure).
     public var verifyTLS: Bool
+    /// CAs and a client certificate for this request's host, over the client's defaults.
+    public var tls: TLSSettings?
 
     public init(_ method: Method, _ url: String, headers: HTTPHeaders = [:], body: Body? = nil,
-                verifyTLS: Bool = true) {
+                verifyTLS: Bool = true, tls: TLSSettings? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.verifyTLS = verifyTLS
+        self.tls = tls
     }
 }

@@ -24,6 +24,8 @@ public struct HTTPTransportError: Error, CustomStringConvertible {
 
     /// Whether trying again may succeed: connection failures, resets and timeouts.
     public var isTransient: Bool {
+        // A TLS alert (a certificate the server refuses or requires) will not pass by itself.
+        if isHandshakeFailure { return false }
         switch code {
         case 7, // couldn't connect
              16, // HTTP/2 framing
@@ -42,6 +44,15 @@ public struct HTTPTransportError: Error, CustomStringConvertible {
     /// Whether the host was unreachable at the TCP or TLS level (no HTTP answer at all).
     public var isConnectFailure: Bool {
         [6, 7, 35, 60].contains(code) || (code == 28 && message.contains("onnect"))
+    }
+
+    /// The server's certificate could not be verified against the trusted CAs (curl 60).
+    public var isCertificateProblem: Bool { code == 60 }
+
+    /// The TLS handshake failed otherwise: e.g. a server that requires a client certificate
+    /// and got none (curl 35 and 56 with an SSL alert, 58 a bad client certificate).
+    public var isHandshakeFailure: Bool {
+        code == 35 || code == 58 || (code == 56 && message.contains("alert"))
     }
 
     /// The URL up to its query string.

@@ -20,12 +20,19 @@ public final class TestRegistry: Sendable {
         public var tls: Bool
         /// Accept Docker schema 1 pushes (`compatibility: schema1: enabled`), as old registries did.
         public var schema1: Bool
+        /// Serve HTTPS with a certificate this CA signed (instead of a self-signed one).
+        public var authority: TestCertificateAuthority?
+        /// With `authority`: refuse clients without a certificate it signed (`http.tls.clientcas`).
+        public var requireClientCertificate: Bool
 
-        public init(auth: Auth = .none, catalogPageSize: Int? = nil, tls: Bool = false, schema1: Bool = false) {
+        public init(auth: Auth = .none, catalogPageSize: Int? = nil, tls: Bool = false, schema1: Bool = false,
+                    authority: TestCertificateAuthority? = nil, requireClientCertificate: Bool = false) {
             self.auth = auth
             self.catalogPageSize = catalogPageSize
-            self.tls = tls
+            self.tls = tls || authority != nil
             self.schema1 = schema1
+            self.authority = authority
+            self.requireClientCertificate = requireClientCertificate
         }
     }
 
@@ -75,7 +82,10 @@ public final class TestRegistry: Sendable {
               secret: freightliner-test-\(port)
 
             """
-        if options.tls {
+        if let authority = options.authority {
+            config += "  tls:\n    certificate: \(authority.serverCertificate)\n    key: \(authority.serverKey)\n"
+            if options.requireClientCertificate { config += "    clientcas:\n      - \(authority.certificate)\n" }
+        } else if options.tls {
             try Shell.check(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                              "-subj", "/CN=registry.localhost", "-addext", "subjectAltName=DNS:registry.localhost,IP:127.0.0.1",
                              "-keyout", directory.file("tls.key"), "-out", directory.file("tls.crt")])
@@ -133,6 +143,10 @@ public final class TestRegistry: Sendable {
     public var log: String { (try? String(contentsOfFile: server.logPath, encoding: .utf8)) ?? "" }
 
     public func reference(_ repositoryAndTag: String) -> String { "\(host)/\(repositoryAndTag)" }
+
+    /// `registry.localhost:PORT`: a name libcurl resolves to loopback by itself (RFC 6761) that
+    /// freightliner treats as a remote host, so TLS is used and checked as for any registry.
+    public var remoteName: String { "registry.localhost:\(host.split(separator: ":").last!)" }
 }
 
 /// `Tests/Fixtures/registry_proxy.py` in front of a real registry: it forwards everything,

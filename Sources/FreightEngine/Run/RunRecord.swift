@@ -120,6 +120,12 @@ public struct RunSettings: Sendable, Codable, Equatable {
     public var destinationCredentialsSecret: String?
     public var sourceCredentialsFromFlag: Bool
     public var destinationCredentialsFromFlag: Bool
+    /// `--src-cert-dir`, `--dest-cert-dir`, `--src-authfile`/`--dest-authfile` (or `--authfile`):
+    /// paths, never what they hold, so a resume trusts and logs in as the run started.
+    public var sourceCertificateDirectory: String?
+    public var destinationCertificateDirectory: String?
+    public var sourceAuthFile: String?
+    public var destinationAuthFile: String?
     /// For `checkpoints show`: how the plan was made.
     public var filters: [String]
 

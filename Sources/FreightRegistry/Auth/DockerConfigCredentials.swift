@@ -5,21 +5,32 @@ import FreightCore
 /// entries, per-registry `credHelpers` and a default `credsStore`, the helpers being run as
 /// `docker-credential-NAME get`.
 ///
-/// Files are searched in the order podman and docker use: `$REGISTRY_AUTH_FILE`,
-/// `$XDG_RUNTIME_DIR/containers/auth.json`, `$DOCKER_CONFIG/config.json`,
-/// `~/.docker/config.json`; the first with an answer for the registry wins.
+/// Files are searched in containers/image's order (skopeo's, podman's): `--authfile` (else
+/// `$REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json`, which for root without
+/// `XDG_RUNTIME_DIR` is `/run/containers/0/auth.json`), then `$XDG_CONFIG_HOME/containers/auth.json`
+/// (`~/.config/containers/auth.json`), then `$DOCKER_CONFIG/config.json` (`~/.docker/config.json`);
+/// the first with an answer for the registry wins.
 public struct DockerConfigCredentials: CredentialProvider {
     public let files: [String]
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, authFile: String? = nil) {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         var files: [String] = []
-        if let path = environment["REGISTRY_AUTH_FILE"], !path.isEmpty { files.append(path) }
-        if let runtime = environment["XDG_RUNTIME_DIR"], !runtime.isEmpty {
+        if let authFile = authFile ?? value("REGISTRY_AUTH_FILE") {
+            files.append(authFile)
+        } else if let runtime = value("XDG_RUNTIME_DIR") {
             files.append("\(runtime)/containers/auth.json")
+        } else if getuid() == 0 {
+            files.append("/run/containers/0/auth.json")
         }
-        if let docker = environment["DOCKER_CONFIG"], !docker.isEmpty {
+        if let config = value("XDG_CONFIG_HOME") {
+            files.append("\(config)/containers/auth.json")
+        } else if let home = value("HOME") {
+            files.append("\(home)/.config/containers/auth.json")
+        }
+        if let docker = value("DOCKER_CONFIG") {
             files.append("\(docker)/config.json")
-        } else if let home = environment["HOME"], !home.isEmpty {
+        } else if let home = value("HOME") {
             files.append("\(home)/.docker/config.json")
         }
         self.files = files

@@ -19,17 +19,22 @@ public final class RegistryClient: Sendable {
     public let retry: RetryPolicy
     /// Runs before the first write to each repository (creating it on ECR).
     public let preparer: (any RepositoryPreparer)?
+    /// CAs and client certificate for the registry's own host (its certificate directory);
+    /// other hosts it sends clients to get the HTTP client's defaults.
+    public let tls: TLSSettings?
     let auth: AuthState
     private let prepared = Locked<[String: Task<Void, any Error>]>([:])
 
     public init(registry: String, http: HTTPClient, credentials: any CredentialProvider,
-                insecure: Bool = false, retry: RetryPolicy = RetryPolicy(), preparer: (any RepositoryPreparer)? = nil) {
+                insecure: Bool = false, retry: RetryPolicy = RetryPolicy(), preparer: (any RepositoryPreparer)? = nil,
+                tls: TLSSettings? = nil) {
         self.registry = registry
         self.apiHost = registry == ImageReference.dockerHub ? "registry-1.docker.io" : registry
         self.http = http
         self.insecure = insecure || Self.isLoopback(registry)
         self.retry = retry
         self.preparer = preparer
+        self.tls = tls
         self.auth = AuthState(registry: registry, provider: credentials)
     }
 
@@ -143,7 +148,7 @@ public final class RegistryClient: Sendable {
             // Only the registry itself may skip certificate checks: a redirect target on another
             // host (a CDN, object storage) was never named insecure.
             let response = try await http.execute(HTTPRequest(method, url, headers: headers, body: body,
-                                                              verifyTLS: !(insecure && sameHost)))
+                                                              verifyTLS: !(insecure && sameHost), tls: sameHost ? tls : nil))
             let status = response.status
 
             if status == 401, sameHost, !retriedAuth, request.isReplayable,
@@ -208,7 +213,7 @@ public final class RegistryClient: Sendable {
                 // Probing HTTPS on a host that may use plain HTTP: fall back at once, no retries.
                 let policy = scheme == "https" && insecure ? RetryPolicy.none : retry
                 let response = try await policy.run {
-                    let response = try await self.http.execute(HTTPRequest(.get, "\(base)/v2/", verifyTLS: !self.insecure))
+                    let response = try await self.http.execute(HTTPRequest(.get, "\(base)/v2/", verifyTLS: !self.insecure, tls: self.tls))
                     if RegistryError.isTransientStatus(response.status) {
                         throw await self.error(from: response, operation: "GET \(self.registry)/v2/")
                     }
@@ -232,6 +237,14 @@ public final class RegistryClient: Sendable {
             } catch let error as HTTPTransportError where scheme == "https" && insecure && error.isConnectFailure {
                 lastError = error
                 continue
+            } catch let error as HTTPTransportError where error.isCertificateProblem {
+                throw ProtocolError(operation: error.url, reason: "\(error.message); the certificate of \(registry) is not trusted. "
+                    + "Trust its CA with --src-cert-dir/--dest-cert-dir DIR (DIR/*.crt), /etc/containers/certs.d/\(registry)/, "
+                    + "or SSL_CERT_FILE; --src-tls-verify=false/--dest-tls-verify=false turn the check off")
+            } catch let error as HTTPTransportError where error.isHandshakeFailure {
+                throw ProtocolError(operation: error.url, reason: "\(error.message); the TLS handshake with \(registry) failed. "
+                    + "If it requires a client certificate, put NAME.cert and NAME.key in its certificate directory "
+                    + "(--src-cert-dir/--dest-cert-dir, or /etc/containers/certs.d/\(registry)/)")
             }
         }
         throw lastError ?? ProtocolError(operation: "GET \(registry)/v2/", reason: "no usable endpoint")

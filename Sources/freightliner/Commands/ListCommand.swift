@@ -43,7 +43,7 @@ struct ListCommand: AsyncParsableCommand {
             return
         }
         let prefix = try RegistryPrefix(parsing: reference)
-        let client = connections.client(for: prefix.registry, role: .source)
+        let client = try connections.client(for: prefix.registry, role: .source)
         if !prefix.prefix.isEmpty, !repositoriesOnly {
             let repository = RegistryRepository(client: client, path: prefix.prefix)
             do {

@@ -102,10 +102,10 @@ struct SyncCommand: AsyncParsableCommand {
         let wiring = try connection.wire { events.emit(.secretStatus($0)) }
         try await wiring.checkSecrets([.source: sourcePrefix.registry, .destination: destinationPrefix.registry])
         let connections = wiring.connections
-        let planner = Planner(source: connections.client(for: sourcePrefix.registry, role: .source),
+        let planner = Planner(source: try connections.client(for: sourcePrefix.registry, role: .source),
                               sourcePrefix: sourcePrefix, destinationPrefix: destinationPrefix, filters: filters, events: events)
         let repositories = try await planner.plan(named: named)
-        let settings = RunSettings(source: sourcePrefix, destination: destinationPrefix, jobs: jobs, force: force,
+        var settings = RunSettings(source: sourcePrefix, destination: destinationPrefix, jobs: jobs, force: force,
                                    insecureRegistries: connection.insecureRegistries, compression: try compression.settings,
                                    format: formatOption.format,
                                    sourceCredentialsSecret: wiring.secretReference(.source),
@@ -113,6 +113,7 @@ struct SyncCommand: AsyncParsableCommand {
                                    sourceCredentialsFromFlag: connection.sourceCredentials != nil,
                                    destinationCredentialsFromFlag: connection.destinationCredentials != nil,
                                    filters: filters.summary + (named.map { $0.map { "--repo \($0)" } } ?? []))
+        connection.save(into: &settings)
         let record = RunRecord(runID: runID ?? CheckpointStore.newRunID(), createdAt: Date(), source: sourcePrefix.description,
                                destination: destinationPrefix.description, settings: settings, repositories: repositories)
         return try RunLauncher.start(record: record, settings: settings, connections: connections, store: runOptions.store,

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Foundation
 import FreightCore
+import FreightEngine
 import FreightRegistry
 
 /// How to reach and authenticate to registries; shared by every command that talks to one.
@@ -33,11 +35,59 @@ struct ConnectionOptions: ParsableArguments {
                                valueName: "HOST[:PORT]"))
     var insecureRegistries: [String] = []
 
+    @Option(name: .customLong("src-cert-dir"),
+            help: ArgumentHelp("CAs (DIR/*.crt) and a client certificate (DIR/NAME.cert + NAME.key) for the source registry; default: its certs.d directory.",
+                               valueName: "DIR"))
+    var sourceCertificateDirectory: String?
+
+    @Option(name: .customLong("dest-cert-dir"),
+            help: ArgumentHelp("As --src-cert-dir, for the destination registry.", valueName: "DIR"))
+    var destinationCertificateDirectory: String?
+
+    @Option(name: .customLong("src-tls-verify"),
+            help: ArgumentHelp("Verify the source registry's certificate (--src-tls-verify=false: do not; a warning says so).",
+                               valueName: "BOOL"))
+    var sourceTLSVerify: Bool?
+
+    @Option(name: .customLong("dest-tls-verify"),
+            help: ArgumentHelp("As --src-tls-verify, for the destination registry.", valueName: "BOOL"))
+    var destinationTLSVerify: Bool?
+
+    @Option(name: .customLong("authfile"),
+            help: ArgumentHelp("A containers auth.json (or docker config.json) to read logins from first, for both registries.",
+                               valueName: "FILE"))
+    var authFile: String?
+
+    @Option(name: .customLong("src-authfile"), help: ArgumentHelp("As --authfile, for the source registry only.", valueName: "FILE"))
+    var sourceAuthFile: String?
+
+    @Option(name: .customLong("dest-authfile"), help: ArgumentHelp("As --authfile, for the destination registry only.", valueName: "FILE"))
+    var destinationAuthFile: String?
+
     @Option(name: .customLong("retries"), help: "Attempts for an operation that fails transiently.")
     var retries: Int = 5
 
+    @Option(name: .customLong("retry-times"), help: ArgumentHelp("Retries after a first failure (skopeo's spelling: --retries N+1).",
+                                                                   valueName: "N"))
+    var retryTimes: Int?
+
     func validate() throws {
         guard retries >= 1, retries <= 100 else { throw ValidationError("--retries must be 1-100, got \(retries)") }
+        if let retryTimes, !(0...99).contains(retryTimes) { throw ValidationError("--retry-times must be 0-99, got \(retryTimes)") }
+        for (option, file) in [("--authfile", authFile), ("--src-authfile", sourceAuthFile), ("--dest-authfile", destinationAuthFile)] {
+            guard let file else { continue }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                throw ValidationError("\(option) \"\(file)\": no such file")
+            }
+        }
+        for (option, directory) in [("--src-cert-dir", sourceCertificateDirectory), ("--dest-cert-dir", destinationCertificateDirectory)] {
+            guard let directory else { continue }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("\(option) \"\(directory)\": not a directory")
+            }
+        }
         for host in insecureRegistries {
             do { _ = try RegistryPrefix(parsing: host) } catch {
                 throw ValidationError("--insecure-registry \"\(host)\" is not HOST[:PORT]")
@@ -52,7 +102,28 @@ struct ConnectionOptions: ParsableArguments {
         }
     }
 
-    var retryPolicy: RetryPolicy { RetryPolicy(maxAttempts: retries) }
+    var retryPolicy: RetryPolicy { RetryPolicy(maxAttempts: retryTimes.map { $0 + 1 } ?? retries) }
+
+    /// TLS and login files per role, as the options give them, else as a resumed run saved them.
+    func roleSettings(saved: RunSettings? = nil) -> [Role: Connections.RoleSettings] {
+        [.source: .init(certificateDirectory: sourceCertificateDirectory ?? saved?.sourceCertificateDirectory,
+                        verifyTLS: sourceTLSVerify ?? true, authFile: sourceAuthFile ?? authFile ?? saved?.sourceAuthFile),
+         .destination: .init(certificateDirectory: destinationCertificateDirectory ?? saved?.destinationCertificateDirectory,
+                             verifyTLS: destinationTLSVerify ?? true,
+                             authFile: destinationAuthFile ?? authFile ?? saved?.destinationAuthFile)]
+    }
+
+    /// Records in a run's settings what a resume needs of these options: the paths, and the
+    /// registries whose verification `--*-tls-verify=false` turned off (kept as insecure).
+    func save(into settings: inout RunSettings) {
+        let roles = roleSettings()
+        settings.sourceCertificateDirectory = roles[.source]?.certificateDirectory
+        settings.destinationCertificateDirectory = roles[.destination]?.certificateDirectory
+        settings.sourceAuthFile = roles[.source]?.authFile
+        settings.destinationAuthFile = roles[.destination]?.authFile
+        if sourceTLSVerify == false { settings.insecureRegistries.append(settings.source.registry) }
+        if destinationTLSVerify == false { settings.insecureRegistries.append(settings.destination.registry) }
+    }
 }
 
 enum Role: String, Sendable {

@@ -1,3 +1,4 @@
+import Foundation
 import FreightCloud
 import FreightCore
 import FreightEngine
@@ -5,11 +6,23 @@ import FreightHTTP
 import FreightRegistry
 
 /// Builds repositories from locations: one HTTP client for the process, one registry client per
-/// registry and role (source and destination may hold different credentials).
+/// registry and role (source and destination may hold different credentials, certificate
+/// directories and TLS settings).
 final class Connections: Sendable {
+    /// How one role reaches its registries: TLS and where its login files are.
+    struct RoleSettings: Sendable {
+        /// `--src-cert-dir`/`--dest-cert-dir`; nil: the registry's `certs.d` directory, if any.
+        var certificateDirectory: String?
+        /// `--src-tls-verify=false`/`--dest-tls-verify=false`: no certificate checks at all.
+        var verifyTLS = true
+        /// `--authfile`/`--src-authfile`/`--dest-authfile`.
+        var authFile: String?
+    }
+
     let http: HTTPClient
     private let insecure: Set<String>
     private let retry: RetryPolicy
+    private let roles: [Role: RoleSettings]
     private let providers: [Role: any CredentialProvider]
     /// What must happen before the first write to a destination repository of a registry.
     private let destinationPreparer: (@Sendable (String) -> (any RepositoryPreparer)?)?
@@ -17,37 +30,44 @@ final class Connections: Sendable {
 
     init(insecure: [String], retry: RetryPolicy, source: Credentials?, destination: Credentials?,
          sourceExtra: (any CredentialProvider)? = nil, destinationExtra: (any CredentialProvider)? = nil,
+         roles: [Role: RoleSettings] = [:], environment: [String: String] = ProcessInfo.processInfo.environment,
          http: HTTPClient = HTTPClient(), destinationPreparer: (@Sendable (String) -> (any RepositoryPreparer)?)? = nil,
          observer: @escaping CredentialObserver = { _ in }) {
         self.http = http
         self.destinationPreparer = destinationPreparer
         self.insecure = Set(insecure)
         self.retry = retry
-        let docker = ObservedCredentials(DockerConfigCredentials(), name: "docker-config", observer: observer)
-        func chain(_ flag: Credentials?, _ extra: (any CredentialProvider)?) -> any CredentialProvider {
+        self.roles = roles
+        func chain(_ role: Role, _ flag: Credentials?, _ extra: (any CredentialProvider)?) -> any CredentialProvider {
             var providers: [any CredentialProvider] = []
             if let flag { providers.append(ObservedCredentials(StaticCredentials(flag), name: "flag", observer: observer)) }
             if let extra { providers.append(extra) }
-            providers.append(docker)
+            providers.append(ObservedCredentials(DockerConfigCredentials(environment: environment, authFile: roles[role]?.authFile),
+                                                 name: "docker-config", observer: observer))
             return ChainedCredentials(providers)
         }
-        providers = [.source: chain(source, sourceExtra), .destination: chain(destination, destinationExtra)]
+        providers = [.source: chain(.source, source, sourceExtra), .destination: chain(.destination, destination, destinationExtra)]
     }
 
-    func client(for registry: String, role: Role) -> RegistryClient {
-        clients.withLock { clients in
+    /// The client for `registry` in `role`; its certificate directory is read on first use
+    /// (an unusable one is an error naming the file).
+    func client(for registry: String, role: Role) throws -> RegistryClient {
+        try clients.withLock { clients in
             let key = "\(role.rawValue) \(registry)"
             if let client = clients[key] { return client }
+            let settings = roles[role] ?? RoleSettings()
+            let tls = try CertificateDirectory.find(host: registry, explicit: settings.certificateDirectory)?
+                .settings(over: http.configuration.tls)
             let client = RegistryClient(registry: registry, http: http, credentials: providers[role]!,
-                                        insecure: insecure.contains(registry), retry: retry,
-                                        preparer: role == .destination ? destinationPreparer?(registry) : nil)
+                                        insecure: insecure.contains(registry) || !settings.verifyTLS, retry: retry,
+                                        preparer: role == .destination ? destinationPreparer?(registry) : nil, tls: tls)
             clients[key] = client
             return client
         }
     }
 
-    func repository(registry: String, path: String, role: Role) -> RegistryRepository {
-        RegistryRepository(client: client(for: registry, role: role), path: path)
+    func repository(registry: String, path: String, role: Role) throws -> RegistryRepository {
+        RegistryRepository(client: try client(for: registry, role: role), path: path)
     }
 
     /// The repository a location names, and the tag or digest it names within it (nil: none given).
@@ -55,7 +75,7 @@ final class Connections: Sendable {
         switch location {
         case .registry(let reference):
             let explicit = reference.digest?.description ?? reference.tag
-            return (repository(registry: reference.registry, path: reference.repository, role: role), explicit)
+            return (try repository(registry: reference.registry, path: reference.repository, role: role), explicit)
         case .layout(let path, let tag, let digest):
             let layout = try OCILayout.open(path, create: role == .destination)
             return (OCILayoutRepository(layout: layout), digest?.description ?? tag)

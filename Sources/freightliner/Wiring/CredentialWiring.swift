@@ -43,8 +43,9 @@ extension ConnectionOptions {
     /// forward as `ReplicationEvent.secretStatus`. A resumed run passes the secret references
     /// and insecure registries it saved; the options given now take precedence.
     func wire(environment: [String: String] = ProcessInfo.processInfo.environment,
-              savedSecrets: [Role: String] = [:], savedInsecureRegistries: [String] = [],
+              savedSecrets: [Role: String] = [:], savedInsecureRegistries: [String] = [], saved: RunSettings? = nil,
               observer notify: @escaping CredentialObserver = { _ in }) throws -> CredentialWiring {
+        let roleSettings = roleSettings(saved: saved)
         let http = HTTPClient()
         let aws = Lazy { try AWSSession(environment: environment, http: http) }
         let providers = SecretsProviders(http: http, settings: .init(environment: environment), awsSession: { try aws.value() })
@@ -67,11 +68,15 @@ extension ConnectionOptions {
         func extra(_ role: Role) -> any CredentialProvider {
             ChainedCredentials((secrets[role].map { [$0] } ?? []) + cloud)
         }
+        for (role, flag) in [(Role.source, "--src-tls-verify=false"), (.destination, "--dest-tls-verify=false")]
+        where roleSettings[role]?.verifyTLS == false {
+            Console.error("freightliner: warning: \(flag): the \(role.rawValue) registry's certificate is not checked, so its identity is not either\n")
+        }
         let createRepositories = !noCreateRepositories
         let connections = Connections(insecure: savedInsecureRegistries + insecureRegistries, retry: retryPolicy,
                                       source: try credentials(.source),
                                       destination: try credentials(.destination), sourceExtra: extra(.source),
-                                      destinationExtra: extra(.destination), http: http,
+                                      destinationExtra: extra(.destination), roles: roleSettings, environment: environment, http: http,
                                       destinationPreparer: { registry in
                                           guard createRepositories, let host = ECRHost(registry: registry) else { return nil }
                                           return ECRRepositoryCreator(host: host, session: { try aws.value() })

@@ -22,14 +22,14 @@ struct PreparedRun {
 
 enum RunLauncher {
     /// Connects the repositories of a sync run's record.
-    static func repositoryJobs(for record: RunRecord, settings: RunSettings, connections: Connections) -> [RepositoryJob] {
-        record.repositories.map { repository in
+    static func repositoryJobs(for record: RunRecord, settings: RunSettings, connections: Connections) throws -> [RepositoryJob] {
+        try record.repositories.map { repository in
             let relative = settings.destination.relativePath(of: repository.destination) ?? repository.destination
             return RepositoryJob(
                 name: relative.isEmpty ? repository.destination : relative,
-                source: connections.repository(registry: settings.source.registry, path: repository.source, role: .source),
-                destination: connections.repository(registry: settings.destination.registry, path: repository.destination,
-                                                    role: .destination))
+                source: try connections.repository(registry: settings.source.registry, path: repository.source, role: .source),
+                destination: try connections.repository(registry: settings.destination.registry, path: repository.destination,
+                                                        role: .destination))
         }
     }
 
@@ -46,8 +46,8 @@ enum RunLauncher {
             }
             writer = try CheckpointWriter(store: store, runID: record.runID)
         }
-        return prepare(record: record, settings: settings, connections: connections, store: store, writer: writer,
-                       dryRun: dryRun, resumed: false, retry: retry, events: events)
+        return try prepare(record: record, settings: settings, connections: connections, store: store, writer: writer,
+                           dryRun: dryRun, resumed: false, retry: retry, events: events)
     }
 
     /// Continues a saved run: `runID`, or the newest resumable one. Returns nil (after saying so)
@@ -83,7 +83,7 @@ enum RunLauncher {
         // Secret references are saved with the run (never values), so a resume reads the same
         // secrets, or the ones given now, which later resumes then keep.
         let saved = [Role.source: settings.sourceCredentialsSecret, .destination: settings.destinationCredentialsSecret].compactMapValues { $0 }
-        let wiring = try connection.wire(savedSecrets: saved, savedInsecureRegistries: settings.insecureRegistries) {
+        let wiring = try connection.wire(savedSecrets: saved, savedInsecureRegistries: settings.insecureRegistries, saved: settings) {
             events.emit(.secretStatus($0))
         }
         try await wiring.checkSecrets([.source: settings.source.registry, .destination: settings.destination.registry])
@@ -95,13 +95,13 @@ enum RunLauncher {
 
         let connections = wiring.connections
         let writer = try CheckpointWriter(store: store, runID: record.runID)
-        return prepare(record: record, settings: settings, connections: connections, store: store, writer: writer,
-                       dryRun: false, resumed: true, retry: connection.retryPolicy, events: events)
+        return try prepare(record: record, settings: settings, connections: connections, store: store, writer: writer,
+                           dryRun: false, resumed: true, retry: connection.retryPolicy, events: events)
     }
 
     private static func prepare(record: RunRecord, settings: RunSettings, connections: Connections, store: CheckpointStore,
                                 writer: CheckpointWriter?, dryRun: Bool, resumed: Bool, retry: RetryPolicy,
-                                events: EventBus) -> PreparedRun {
+                                events: EventBus) throws -> PreparedRun {
         let ledger = RunLedger(record: record, writer: writer)
         let options = ReplicationOptions(jobs: settings.jobs, force: settings.force, dryRun: dryRun, retry: retry,
                                          compression: settings.compression, format: settings.format,
@@ -109,7 +109,7 @@ enum RunLauncher {
         let replicator = Replicator(options: options, events: events, http: connections.http)
         let info = RunInfo(runID: record.runID, source: settings.source.description, destination: settings.destination.description,
                            startedAt: Date(), resumed: resumed, dryRun: dryRun, checkpointPath: ledger.checkpointPath)
-        return PreparedRun(ledger: ledger, writer: writer, jobs: repositoryJobs(for: record, settings: settings, connections: connections),
+        return PreparedRun(ledger: ledger, writer: writer, jobs: try repositoryJobs(for: record, settings: settings, connections: connections),
                            replicator: replicator, info: info)
     }
 }
