@@ -15,6 +15,10 @@ Endpoints:
                                        key; iss, aud (this URL), scope, iat and exp are checked as Google
                                        does. Answers {"access_token","expires_in","token_type"} or 400
                                        {"error":"invalid_grant","error_description":...}.
+                                       grant_type=refresh_token&client_id&client_secret&refresh_token
+                                       (RFC 6749 6, a user's application-default credentials): all three
+                                       must be --client-id, --client-secret, --refresh-token; a wrong
+                                       client is 401 invalid_client, a wrong refresh token 400 invalid_grant.
   GET  /computeMetadata/v1/instance/service-accounts/default/token
                                        Needs `Metadata-Flavor: Google`; answers with that header too.
   GET  /v1/projects/P/secrets                        list (pageSize, pageToken)
@@ -28,7 +32,7 @@ PERMISSION_DENIED, worded as Google words it.
 
 Test controls (not part of Google's API):
   POST /_test/expire-tokens   every token issued so far stops working (as after its hour is up)
-  GET  /_test/stats           {"jwt_grants": N, "metadata_grants": M, "unauthenticated": K, "accesses": A}
+  GET  /_test/stats           {"jwt_grants": N, "refresh_grants": R, "metadata_grants": M, "unauthenticated": K, "accesses": A}
 """
 import argparse
 import base64
@@ -54,15 +58,16 @@ def b64url_decode(text):
 
 
 class State:
-    def __init__(self, public_key, client_email, project, token_lifetime):
+    def __init__(self, public_key, client_email, project, token_lifetime, user=None):
         self.public_key = public_key
+        self.user = user  # (client_id, client_secret, refresh_token) of the authorized_user grant
         self.client_email = client_email
         self.project = project
         self.token_lifetime = token_lifetime
         self.lock = threading.Lock()
         self.tokens = {}  # token -> expiry (epoch seconds)
         self.secrets = {}  # secret id -> {"created": ts, "versions": [bytes or None]}
-        self.stats = {"jwt_grants": 0, "metadata_grants": 0, "unauthenticated": 0, "accesses": 0}
+        self.stats = {"jwt_grants": 0, "refresh_grants": 0, "metadata_grants": 0, "unauthenticated": 0, "accesses": 0}
 
     def issue(self, kind):
         token = "ya29.test-" + secrets.token_urlsafe(24)
@@ -129,6 +134,15 @@ class Handler(BaseHTTPRequestHandler):
     def token_grant(self):
         form = parse_qs(self.request_body.decode())
         grant = form.get("grant_type", [""])[0]
+        if grant == "refresh_token" and self.state.user:
+            client_id, client_secret, refresh_token = self.state.user
+            if form.get("client_id", [""])[0] != client_id or form.get("client_secret", [""])[0] != client_secret:
+                return self.send_json(401, {"error": "invalid_client", "error_description": "The OAuth client was not found."})
+            if form.get("refresh_token", [""])[0] != refresh_token:
+                return self.send_json(400, {"error": "invalid_grant", "error_description": "Bad Request"})
+            token = self.state.issue("refresh_grants")
+            return self.send_json(200, {"access_token": token, "expires_in": self.state.token_lifetime, "token_type": "Bearer",
+                                        "scope": SCOPE})
         if grant != "urn:ietf:params:oauth:grant-type:jwt-bearer":
             return self.send_json(400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type: " + grant})
         assertion = form.get("assertion", [""])[0]
@@ -315,10 +329,14 @@ def main():
     parser.add_argument("--client-email", required=True)
     parser.add_argument("--project", required=True, help="the one project the service account may use")
     parser.add_argument("--token-lifetime", type=int, default=3599)
+    parser.add_argument("--client-id", help="the OAuth client of the authorized_user grant")
+    parser.add_argument("--client-secret")
+    parser.add_argument("--refresh-token")
     args = parser.parse_args()
     with open(args.public_key, "rb") as handle:
         public_key = serialization.load_pem_public_key(handle.read())
-    Handler.state = State(public_key, args.client_email, args.project, args.token_lifetime)
+    user = (args.client_id, args.client_secret, args.refresh_token) if args.refresh_token else None
+    Handler.state = State(public_key, args.client_email, args.project, args.token_lifetime, user)
     ThreadingHTTPServer.request_queue_size = 256  # the default backlog of 5 resets bursts of connections
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True

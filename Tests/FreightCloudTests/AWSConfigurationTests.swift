@@ -89,11 +89,12 @@ import Testing
         #expect(error?.description.contains("\"nosuch\" is not in") == true)
     }
 
-    @Test func unsupportedProfileMechanismsSaySo() async throws {
-        _ = try write("config", "[profile proc]\ncredential_process = /usr/bin/get-creds\n")
+    @Test func aCredentialProcessThatCannotRunIsNamedWithItsStatus() async throws {
+        _ = try write("config", "[profile proc]\ncredential_process = /usr/bin/no-such-get-creds\n")
         let chain = try AWSCredentialChain.standard(environment: environment(["AWS_PROFILE": "proc"]))
         let error = await #expect(throws: AWSCredentialsError.self) { try await chain.credentials() }
-        #expect(error?.description.contains("credential_process") == true)
+        #expect(error?.description.hasPrefix("credential_process of profile proc exited with status 127") == true,
+                "\(String(describing: error))")
     }
 
     @Test func nothingConfiguredListsWhereItLooked() async throws {

@@ -44,6 +44,25 @@ import Testing
         #expect(try google.stats()["jwt_grants"] == 1)
     }
 
+    @Test("a user's application-default credentials (gcloud auth application-default login): the refresh-token grant")
+    func userApplicationDefaultCredentials() async throws {
+        let home = TemporaryDirectory("home")
+        try google.writeUserCredentials(home.file(".config/gcloud/application_default_credentials.json"))
+        let environment = ["HOME": home.path, "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER": "\(google.url)/"]
+        let secrets = try provider(environment)
+        let reference = try reference("user-adc")
+        _ = try await secrets.put(reference, value: Secret("from-a-user"))
+        #expect(try await secrets.get(reference).value.revealed == "from-a-user")
+        let stats = try google.stats()
+        #expect(stats["refresh_grants"] == 1 && stats["jwt_grants"] == 0, "\(stats)")
+
+        try google.writeUserCredentials(home.file(".config/gcloud/application_default_credentials.json"), refreshToken: "1//revoked-token")
+        let refused = await #expect(throws: (any Error).self) { try await provider(environment).get(reference) }
+        let text = refused.map { "\($0)" } ?? ""
+        #expect(text.contains("invalid_grant"), "\(text)")
+        #expect(!text.contains("revoked-token") && !text.contains(GoogleSecretServer.userClientSecret), "\(text)")
+    }
+
     @Test func listPagesThroughEverySecret() async throws {
         let secrets = try provider()
         let names = (0..<260).map { String(format: "page-%03d", $0) }

@@ -40,7 +40,9 @@ public final class GoogleSecretServer: Sendable {
         self.project = project
         clientEmail = "replicator@\(project).iam.gserviceaccount.com"
         server = try ServerProcess(["python3", "\(Paths.fixtures)/gcp_secret_manager.py", "--port", "\(port)", "--public-key", publicKey,
-                                    "--client-email", clientEmail, "--project", project],
+                                    "--client-email", clientEmail, "--project", project,
+                                    "--client-id", Self.userClientID, "--client-secret", Self.userClientSecret,
+                                    "--refresh-token", Self.userRefreshToken],
                                    port: port, logPath: directory.file("server.log"))
         keyFile = directory.file("service-account.json")
         try writeKeyFile(keyFile, pem: try String(contentsOfFile: key, encoding: .utf8))
@@ -55,12 +57,27 @@ public final class GoogleSecretServer: Sendable {
         try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: URL(fileURLWithPath: path))
     }
 
+    /// The OAuth client and refresh token of the test user the server accepts (test values).
+    public static let userClientID = "764086051850-test.apps.googleusercontent.com"
+    public static let userClientSecret = "d-FL95Q19q7MQmFpd7hHD0Ty"
+    public static let userRefreshToken = "1//test-refresh-token-of-a-user"
+
+    /// Writes `application_default_credentials.json` as `gcloud auth application-default login`
+    /// does, pointed at this server; `refreshToken` replaces the one the server accepts.
+    public func writeUserCredentials(_ path: String, refreshToken: String = userRefreshToken) throws {
+        let json: [String: Any] = ["type": "authorized_user", "client_id": Self.userClientID, "client_secret": Self.userClientSecret,
+                                   "refresh_token": refreshToken, "token_uri": "\(url)/token", "quota_project_id": project]
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path,
+                                                withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: URL(fileURLWithPath: path))
+    }
+
     /// Every token issued so far stops working, as when its hour is up.
     public func expireTokens() throws {
         try Shell.check(["curl", "-sf", "-X", "POST", "\(url)/_test/expire-tokens"])
     }
 
-    /// Counters: `jwt_grants`, `metadata_grants`, `unauthenticated`, `accesses`.
+    /// Counters: `jwt_grants`, `refresh_grants`, `metadata_grants`, `unauthenticated`, `accesses`.
     public func stats() throws -> [String: Int] {
         let output = try Shell.check(["curl", "-sf", "\(url)/_test/stats"]).stdout
         return try JSONDecoder().decode([String: Int].self, from: Data(output.utf8))

@@ -4,6 +4,8 @@ import FreightCore
 /// A real `moto_server` (PyPI `moto[server]`) on a loopback port with SigV4 checking on: it is
 /// started with `INITIAL_NO_AUTH_ACTION_COUNT=4`, and those four unauthenticated calls create an
 /// IAM user with an allow-all policy and an access key (`Tests/Fixtures/moto_bootstrap.py`).
+/// It runs through `Tests/Fixtures/moto_sts_server.py`, which lets STS's web identity call
+/// through unsigned, as real STS serves it.
 /// Every later request must be signed with that key; a wrong secret key gets 403
 /// `SignatureDoesNotMatch`, an unknown key ID `InvalidClientTokenId`.
 ///
@@ -38,7 +40,7 @@ public final class MotoServer: Sendable {
         for _ in 0..<3 {  // a port picked as free can be taken before the server binds it
             let port = ServerProcess.freePort()
             do {
-                started = (try ServerProcess(["moto_server", "-H", "127.0.0.1", "-p", "\(port)"], port: port,
+                started = (try ServerProcess(["python3", "\(Paths.fixtures)/moto_sts_server.py", "-H", "127.0.0.1", "-p", "\(port)"], port: port,
                                              logPath: directory.file("moto.log"),
                                              environment: ["INITIAL_NO_AUTH_ACTION_COUNT": "4"]), port)
                 break
@@ -84,5 +86,47 @@ public final class MotoServer: Sendable {
         return try Shell.check(["python3", "-c", script, endpoint, name], environment: environment()).stdout == "yes\n"
     }
 
+    /// Creates an IAM role anyone may assume, allowed everything, and returns its ARN; made with
+    /// boto3 (botocore's signer, independent of the code under test).
+    public func createRole(_ name: String) throws -> String {
+        let script = """
+            import json, sys, boto3
+            iam = boto3.client("iam", endpoint_url=sys.argv[1])
+            trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                     "Action": ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"]}]}
+            role = iam.create_role(RoleName=sys.argv[2], AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+            allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+            iam.put_role_policy(RoleName=sys.argv[2], PolicyName="all", PolicyDocument=json.dumps(allow))
+            print(role["Arn"])
+            """
+        return try Shell.check(["python3", "-c", script, endpoint, name], environment: environment()).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     public var log: String { (try? String(contentsOfFile: server.logPath, encoding: .utf8)) ?? "" }
+}
+
+/// `Tests/Fixtures/aws_credential_endpoints.py`: the container credentials endpoint (ECS, EKS
+/// Pod Identity) or IAM Identity Center's GetRoleCredentials, written to their contracts,
+/// handing out the keys given (a moto identity, so their use is still signature-checked).
+public final class AWSCredentialEndpoint: Sendable {
+    public let url: String
+    private let server: ServerProcess
+    private let directory = TemporaryDirectory("aws-endpoint")
+
+    public init(kind: String, token: String, keyID: String, secret: String, account: String? = nil, role: String? = nil) throws {
+        let port = ServerProcess.freePort()
+        url = "http://127.0.0.1:\(port)"
+        var arguments = ["python3", "\(Paths.fixtures)/aws_credential_endpoints.py", kind, "--port", "\(port)", "--token", token,
+                         "--key-id", keyID, "--secret", secret]
+        if let account { arguments += ["--account", account] }
+        if let role { arguments += ["--role", role] }
+        server = try ServerProcess(arguments, port: port, logPath: directory.file("endpoint.log"))
+    }
+
+    /// `served` and `refused` requests so far.
+    public func stats() throws -> [String: Int] {
+        let output = try Shell.check(["curl", "-sf", "\(url)/_test/stats"]).stdout
+        return try JSONDecoder().decode([String: Int].self, from: Data(output.utf8))
+    }
 }

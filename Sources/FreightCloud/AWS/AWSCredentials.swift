@@ -38,7 +38,8 @@ public struct AWSCredentialsNotFound: Error, CustomStringConvertible {
     public let searched: [String]
     public var description: String {
         "no AWS credentials found (looked in: \(searched.joined(separator: "; "))): set AWS_ACCESS_KEY_ID and "
-            + "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials, or run on EC2 with an instance role"
+            + "AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/config (keys, a role, SSO, credential_process), "
+            + "or run with a pod, task or instance role"
     }
 }
 

@@ -49,7 +49,8 @@ public struct AWSServiceError: Error, CustomStringConvertible {
                   subject: subject, accessKeyID: accessKeyID)
     }
 
-    private static func element(_ name: String, in text: String) -> String? {
+    /// The text of the first `<name>` element, entities decoded: enough for AWS's flat XML.
+    static func element(_ name: String, in text: String) -> String? {
         guard let open = text.range(of: "<\(name)>"), let close = text.range(of: "</\(name)>", range: open.upperBound..<text.endIndex)
         else { return nil }
         return String(text[open.upperBound..<close.lowerBound])

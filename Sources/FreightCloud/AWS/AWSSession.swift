@@ -15,7 +15,7 @@ public final class AWSSession: Sendable {
                 clock: WallClock = .system) throws {
         self.environment = environment
         config = try AWSSharedConfig(environment: environment, profile: profile)
-        credentials = try AWSCredentialChain.standard(environment: environment, profile: profile, config: config,
+        credentials = try AWSCredentialChain.standard(environment: environment, profile: profile, config: config, http: http,
                                                        metadataHTTP: metadataHTTP, clock: clock)
         self.http = http
         self.clock = clock

@@ -5,8 +5,11 @@ import FreightHTTP
 /// Google access tokens from the first configured source, cached until a minute before they
 /// expire:
 /// 1. `GOOGLE_OAUTH_ACCESS_TOKEN`, a token obtained elsewhere (`gcloud auth print-access-token`);
-/// 2. `GOOGLE_APPLICATION_CREDENTIALS`, a service-account key file (JWT bearer flow);
-/// 3. the metadata server of a GCE/GKE machine: `GCE_METADATA_HOST`, or on a machine whose
+/// 2. `GOOGLE_APPLICATION_CREDENTIALS`, a service-account key file (JWT bearer flow) or a user's
+///    `authorized_user` file (refresh-token grant);
+/// 3. the application-default credentials gcloud writes, `$CLOUDSDK_CONFIG/application_default_credentials.json`
+///    (`~/.config/gcloud/…`), of either kind;
+/// 4. the metadata server of a GCE/GKE machine: `GCE_METADATA_HOST`, or on a machine whose
 ///    firmware says it is a Google Compute Engine one, `metadata.google.internal`.
 public final class GoogleCredentials: Sendable {
     /// Where Linux shows the machine's product name; on GCE it is "Google Compute Engine".
@@ -28,21 +31,47 @@ public final class GoogleCredentials: Sendable {
             return GoogleCredentials(source: StaticTokenSource(token: Secret(token), clock: clock), clock: clock)
         }
         if let path = value("GOOGLE_APPLICATION_CREDENTIALS") {
-            let key = try GoogleServiceAccountKey.read(path)
-            return GoogleCredentials(source: try ServiceAccountTokenSource(key: key, http: http, clock: clock), clock: clock)
+            return GoogleCredentials(source: try fileSource(path, http: http, clock: clock), clock: clock)
+        }
+        if let path = applicationDefaultFile(environment) {
+            return GoogleCredentials(source: try fileSource(path, http: http, clock: clock), clock: clock)
         }
         if let host = metadataHost(environment, productNamePath: productNamePath) {
             return GoogleCredentials(source: MetadataServerTokenSource(host: host, http: http, clock: clock), clock: clock)
         }
         throw GoogleAuthError("no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file, "
-                              + "GOOGLE_OAUTH_ACCESS_TOKEN to an access token, or GCE_METADATA_HOST to a metadata server")
+                              + "run `gcloud auth application-default login`, set GOOGLE_OAUTH_ACCESS_TOKEN to an access token, "
+                              + "or GCE_METADATA_HOST to a metadata server")
+    }
+
+    /// A credentials file: a user's `authorized_user` credentials, else a service-account key.
+    static func fileSource(_ path: String, http: HTTPClient, clock: WallClock) throws -> any GoogleTokenSource {
+        if let data = FileManager.default.contents(atPath: path),
+           let user = try AuthorizedUserTokenSource.read(Array(data), path: path, http: http, clock: clock) {
+            return user
+        }
+        return try ServiceAccountTokenSource(key: try GoogleServiceAccountKey.read(path), http: http, clock: clock)
+    }
+
+    /// gcloud's application-default credentials file, when there is one.
+    public static func applicationDefaultFile(_ environment: [String: String]) -> String? {
+        let directory: String
+        if let config = environment["CLOUDSDK_CONFIG"], !config.isEmpty {
+            directory = config
+        } else if let home = environment["HOME"], !home.isEmpty {
+            directory = "\(home)/.config/gcloud"
+        } else {
+            return nil
+        }
+        let path = "\(directory)/application_default_credentials.json"
+        return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
     /// Whether `environment` (or the machine, on GCE) configures any source, so callers can
     /// skip Google auth quietly.
     public static func isConfigured(_ environment: [String: String], productNamePath: String = productNamePath) -> Bool {
         ["GOOGLE_OAUTH_ACCESS_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS"].contains { !(environment[$0] ?? "").isEmpty }
-            || metadataHost(environment, productNamePath: productNamePath) != nil
+            || applicationDefaultFile(environment) != nil || metadataHost(environment, productNamePath: productNamePath) != nil
     }
 
     /// The metadata server to ask: `GCE_METADATA_HOST`, else the standard name on a machine

@@ -36,7 +36,8 @@ public struct GoogleServiceAccountKey: Sendable {
         guard raw.type == "service_account" else {
             let kind = raw.type.map { "\"\($0)\"" } ?? "no \"type\""
             throw GoogleAuthError("\(path) holds \(kind) credentials; freightliner takes a service-account key "
-                                  + "(\"type\": \"service_account\"), or a token in GOOGLE_OAUTH_ACCESS_TOKEN "
+                                  + "(\"type\": \"service_account\"), a user's application-default credentials "
+                                  + "(\"type\": \"authorized_user\"), or a token in GOOGLE_OAUTH_ACCESS_TOKEN "
                                   + "(e.g. $(gcloud auth print-access-token))")
         }
         guard let email = raw.client_email, !email.isEmpty, let key = raw.private_key, !key.isEmpty else {

@@ -38,6 +38,13 @@ public struct URLParts: Sendable, Equatable {
         return lowered
     }
 
+    /// The host without its port, lowercase; an IPv6 address keeps its brackets (`[::1]`).
+    public var host: String {
+        let lowered = authority.lowercased()
+        if lowered.hasPrefix("["), let close = lowered.firstIndex(of: "]") { return String(lowered[...close]) }
+        return String(lowered.split(separator: ":", maxSplits: 1).first ?? "")
+    }
+
     /// The URL up to and including the authority, e.g. `https://host:8443`.
     public var origin: String { "\(scheme)://\(authority)" }
 }
