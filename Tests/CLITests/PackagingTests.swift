@@ -70,6 +70,48 @@ struct PackagingTests {
         }
     }
 
+    @Test("on a bastion host: the .deb's binary, no toolchain, a registry only a cert dir trusts, a login from an assumed AWS role")
+    func bastionHost() async throws {
+        let toolchain = try Self.toolchainLibraries()
+        let package = try Self.unpackedPackage()
+        let moto = try await MotoServer.started()
+        let authority = try TestCertificateAuthority()
+        let registry = try TestRegistry.start(.init(auth: .htpasswd(user: "robot", password: "bastion-pass-51"), authority: authority))
+        let source = try TestRegistry.start()
+        try StandardImages().push(to: source.reference("team/app"))
+
+        // The registry login lives in Secrets Manager; the operator's profile assumes a role to read it.
+        let secret = "aws-sm://bastion/registry-\(UUID().uuidString.prefix(8).lowercased())"
+        let put = try CLI.run(["secrets", "put", secret], environment: moto.environment(),
+                              input: #"{"username":"robot","password":"bastion-pass-51"}"#)
+        try #require(put.status == 0, "\(put.output)")
+        let role = try moto.createRole("bastion-\(UUID().uuidString.prefix(8).lowercased())")
+        let home = TemporaryDirectory("bastion-home")
+        try FileManager.default.createDirectory(atPath: home.file(".aws"), withIntermediateDirectories: true)
+        try """
+            [profile operator]
+            aws_access_key_id = \(moto.accessKeyID)
+            aws_secret_access_key = \(moto.secretAccessKey)
+            [profile replicator]
+            role_arn = \(role)
+            source_profile = operator
+            """.write(toFile: home.file(".aws/config"), atomically: true, encoding: .utf8)
+        try authority.certificateDirectory(at: home.file("certs"), client: false)
+
+        let environment = ["HOME": home.path, "AWS_PROFILE": "replicator", "AWS_REGION": moto.region, "AWS_ENDPOINT_URL": moto.endpoint,
+                           "AWS_EC2_METADATA_DISABLED": "true", "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""]
+        let copy = try Self.withHidden([toolchain], [package.file("usr/bin/freightliner"), "copy", "--ui", "json",
+                                                     source.reference("team/app:oci-multi"), "\(registry.remoteName)/mirror/app:1",
+                                                     "--dest-cert-dir", home.file("certs"), "--dest-creds-secret", secret],
+                                       environment: environment)
+        #expect(copy.status == 0, "\(copy.output)")
+        #expect(!copy.output.contains("bastion-pass-51"))
+        let statuses = CLI.jsonLines(copy.stdout).filter { $0.string("event") == "secret_status" && $0.string("reference") == secret }
+        #expect(statuses.contains { $0.string("state") == "loaded" }, "\(copy.stdout)")
+        #expect(try Skopeo.digest(registry.reference("mirror/app:1"), credentials: "robot:bastion-pass-51")
+                == (try Skopeo.digest(source.reference("team/app:oci-multi"))))
+    }
+
     @Test("lintian finds no error in the .deb, whose Depends names the runtime libraries and which ships man page and completions")
     func lintianClean() throws {
         let deb = try #require(Paths.debianPackage, "no .deb: run `make deb` (make test does)")
@@ -104,9 +146,20 @@ struct PackagingTests {
         #expect(result.stderr.contains("available: default, high-contrast, light, monochrome"), "\(result.stderr)")
     }
 
+    /// Whether the release binary is newer than every source, as `make build` leaves it.
+    static func releaseBinaryIsCurrent() throws -> Bool {
+        let manager = FileManager.default
+        guard let built = try? manager.attributesOfItem(atPath: Paths.releaseBinary)[.modificationDate] as? Date else { return false }
+        var sources = ["\(Paths.root)/Package.swift"]
+        for case let file as String in manager.enumerator(atPath: "\(Paths.root)/Sources")! where !file.hasSuffix(".generated.h") {
+            sources.append("\(Paths.root)/Sources/\(file)")
+        }
+        return try sources.allSatisfy { (try manager.attributesOfItem(atPath: $0)[.modificationDate] as? Date ?? .distantPast) <= built }
+    }
+
     @Test("make install in a copied source tree installs the current binary without rebuilding; after a change it rebuilds there")
     func installFromCopiedTree() throws {
-        #expect(FileManager.default.isExecutableFile(atPath: Paths.releaseBinary), "no release binary: run `make build`")
+        try #require(try Self.releaseBinaryIsCurrent(), "the release binary is older than the sources: run `make build` (make test does)")
         let copy = TemporaryDirectory("copied-tree")
         // As tar or cp -a copy it: times kept. The debug and sanitizer builds are not needed.
         try Shell.check(["sh", "-c", "tar -C \"$0\" --exclude=./.build-asan --exclude=./.build-tsan --exclude=./.build-fuzz "

@@ -134,8 +134,10 @@ extension ReliabilitySuites {
             #expect(dump.status == 0)
             let root = try #require(try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any])
             let sensitive = try NSRegularExpression(pattern: "pass|secret|token|cred|key|auth", options: [.caseInsensitive])
-            // A *-creds-secret option names where a secret lives (a REF), never the secret itself.
-            let allowed: Set<String> = ["src-creds", "dest-creds", "src-creds-secret", "dest-creds-secret"]
+            // A *-creds-secret option names where a secret lives (a REF), never the secret itself;
+            // an *authfile option names a file of logins, as skopeo's does.
+            let allowed: Set<String> = ["src-creds", "dest-creds", "src-creds-secret", "dest-creds-secret",
+                                        "authfile", "src-authfile", "dest-authfile"]
             var seen = 0
             func walk(_ command: [String: Any], _ path: String) {
                 for argument in command["arguments"] as? [[String: Any]] ?? [] {

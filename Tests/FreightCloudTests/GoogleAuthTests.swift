@@ -55,9 +55,10 @@ import Testing
         let source = try ServiceAccountTokenSource(key: try GoogleServiceAccountKey.read(google.keyFile), http: http)
         let credentials = GoogleCredentials(source: source, clock: WallClock { now.value })
         let first = try await credentials.accessToken()
-        now.withLock { $0 = $0.addingTimeInterval(3599 - 120) }
+        // Relative to the token's own expiry (the real time it was issued, however long that took).
+        now.withLock { $0 = first.expires.addingTimeInterval(-120) }
         #expect(try await credentials.accessToken().token == first.token)
-        now.withLock { $0 = $0.addingTimeInterval(90) }
+        now.withLock { $0 = first.expires.addingTimeInterval(-30) }
         #expect(try await credentials.accessToken().token != first.token)
         #expect(try google.stats()["jwt_grants"] == 2)
     }

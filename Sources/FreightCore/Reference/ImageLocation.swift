@@ -64,6 +64,7 @@ public struct RegistryPrefix: Hashable, Sendable, CustomStringConvertible, Codab
         if rest.hasPrefix("docker://") { rest = rest.dropFirst("docker://".count) }
         while rest.hasSuffix("/") { rest = rest.dropLast() }
         guard !rest.isEmpty else { throw ReferenceError(value: input, reason: "expected HOST[:PORT][/PREFIX]") }
+        if let reason = ImageReference.notARegistry(input) { throw ReferenceError(value: input, reason: reason) }
         let host: Substring
         let path: Substring
         if let slash = rest.firstIndex(of: "/") {

@@ -40,6 +40,7 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         var rest = Substring(input)
         if rest.hasPrefix("docker://") { rest = rest.dropFirst("docker://".count) }
         guard !rest.isEmpty else { throw ReferenceError(value: input, reason: "the reference is empty") }
+        if let reason = Self.notARegistry(input) { throw ReferenceError(value: input, reason: reason) }
 
         var digest: Digest?
         if let at = rest.firstIndex(of: "@") {
@@ -108,6 +109,21 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     }
 
     // MARK: Grammar
+
+    /// Why `input` is not a registry reference at all, when it is something else users type:
+    /// a URL (`http://host/…`) or an OCI layout (`oci:DIR`).
+    static func notARegistry(_ input: String) -> String? {
+        let lowered = input.lowercased()
+        if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") {
+            return "a registry is named without a scheme, as HOST[:PORT]/PATH: freightliner uses HTTPS, and plain HTTP only "
+                + "for loopback hosts and those named with --insecure-registry"
+        }
+        if lowered.hasPrefix("oci:") {
+            return "this is an OCI layout, and a registry is needed here (HOST[:PORT][/PATH]); `copy` (with --all-tags) "
+                + "reads and writes layouts"
+        }
+        return nil
+    }
 
     /// Checks a tag against the grammar (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`); `input` is what
     /// the error quotes.

@@ -35,11 +35,14 @@ public final class CheckpointWriter: Sendable {
         self.store = store
         self.runID = runID
         let directory = store.runDirectory(runID)
+        if let blocker = FileSystemProblem.directoryBlocker(directory) {
+            throw CheckpointError(path: directory, reason: "cannot be created: \(blocker) (see --checkpoint-dir)")
+        }
         do {
             try Self.makeDirectory(store.directory)
             try Self.makeDirectory(directory)
         } catch {
-            throw CheckpointError(path: directory, reason: "cannot be created: \(error.localizedDescription)")
+            throw CheckpointError(path: directory, reason: "cannot be created: \(FileSystemProblem.describe(error))")
         }
         lock = try RunLock(directory: directory)
         let journalPath = store.journalPath(runID)

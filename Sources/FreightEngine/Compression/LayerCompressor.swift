@@ -130,6 +130,7 @@ struct LayerCompressor: Sendable {
                         try await upload.write(bytes)
                     }
                     for try await chunk in reader {
+                        try await mover.limiter?.take(chunk.count)
                         sourceHash.update(chunk)
                         read += Int64(chunk.count)
                         guard read <= layer.size else {

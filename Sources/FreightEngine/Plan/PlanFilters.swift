@@ -27,12 +27,19 @@ public struct PlanFilters: Sendable {
         return selected
     }
 
-    /// How the plan was filtered, for `checkpoints show`.
-    public var summary: [String] {
+    /// The repository filters given (`--include`, `--exclude`), as the user spelled them.
+    public var repositoryOptions: [String] {
         include.map { "--include \($0.pattern)" } + exclude.map { "--exclude \($0.pattern)" }
-            + [tags.map { "--tags \($0.pattern)" }, excludeTags.map { "--exclude-tags \($0.pattern)" },
-               latest.map { "--latest \($0)" }].compactMap { $0 }
     }
+
+    /// The tag filters given (`--tags`, `--exclude-tags`, `--latest`).
+    public var tagOptions: [String] {
+        [tags.map { "--tags \($0.pattern)" }, excludeTags.map { "--exclude-tags \($0.pattern)" }, latest.map { "--latest \($0)" }]
+            .compactMap { $0 }
+    }
+
+    /// How the plan was filtered, for `checkpoints show`.
+    public var summary: [String] { repositoryOptions + tagOptions }
 }
 
 /// A regular expression that must match a whole tag.

@@ -42,6 +42,14 @@ public struct Planner: Sendable {
             }
             return try await group.reduce(into: []) { $0.append($1) }.sorted { $0.0 < $1.0 }.compactMap(\.1)
         }
+        // A filter that keeps nothing is almost always a typo: say so, rather than an empty run.
+        if selected.isEmpty, !relativePaths.isEmpty, !filters.repositoryOptions.isEmpty {
+            events?.emit(.warning("no repository under \(sourcePrefix) matches \(filters.repositoryOptions.joined(separator: " ")) "
+                                  + "(\(relativePaths.count) looked at)"))
+        } else if listed.isEmpty, !selected.isEmpty, !filters.tagOptions.isEmpty {
+            events?.emit(.warning("no tag matches \(filters.tagOptions.joined(separator: " ")) in the \(selected.count) "
+                                  + "repositories under \(sourcePrefix)"))
+        }
         return listed
     }
 

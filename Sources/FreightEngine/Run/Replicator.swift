@@ -27,11 +27,13 @@ public struct ReplicationOptions: Sendable {
     public var compression: CompressionSettings
     /// `--format`: convert manifests to this family (nil keeps them as they are).
     public var format: ManifestFormat?
+    /// `--limit-rate`: blob bytes per second for the whole run (nil: as fast as it goes).
+    public var limitRate: Int64?
     /// What earlier runs learned by compressing (layers, and manifests they became).
     public var compressionKnowledge: CompressionKnowledge
 
     public init(jobs: Int, force: Bool = false, dryRun: Bool = false, retry: RetryPolicy = RetryPolicy(),
-                compression: CompressionSettings = .none, format: ManifestFormat? = nil,
+                compression: CompressionSettings = .none, format: ManifestFormat? = nil, limitRate: Int64? = nil,
                 compressionKnowledge: CompressionKnowledge = CompressionKnowledge()) {
         self.jobs = max(1, jobs)
         self.force = force
@@ -39,6 +41,7 @@ public struct ReplicationOptions: Sendable {
         self.retry = retry
         self.compression = compression
         self.format = format
+        self.limitRate = limitRate
         self.compressionKnowledge = compressionKnowledge
     }
 
@@ -142,9 +145,11 @@ public final class Replicator: Sendable {
         var movers: [String: BlobMover] = [:]
         var caches: [String: DestinationCache] = [:]
         var pushers: [String: ManifestPusher] = [:]
+        let limiter = options.limitRate.map(RateLimiter.init(bytesPerSecond:))
         for job in repositories where movers[job.destination.storeIdentity] == nil {
             movers[job.destination.storeIdentity] = BlobMover(locations: BlobLocations(), uploadLane: uploadLane,
-                                                              retry: options.retry, events: events, dryRun: options.dryRun)
+                                                              retry: options.retry, events: events, dryRun: options.dryRun,
+                                                              limiter: options.dryRun ? nil : limiter)
             caches[job.destination.storeIdentity] = DestinationCache()
             pushers[job.destination.storeIdentity] = ManifestPusher(locks: ManifestLocks())
         }

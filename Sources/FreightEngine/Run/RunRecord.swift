@@ -116,6 +116,8 @@ public struct RunSettings: Sendable, Codable, Equatable {
     public var compression: CompressionSettings
     /// `--format`: the manifest family written (nil: as the source has it).
     public var format: ManifestFormat?
+    /// `--limit-rate` in bytes per second (nil: none).
+    public var limitRate: Int64?
     public var sourceCredentialsSecret: String?
     public var destinationCredentialsSecret: String?
     public var sourceCredentialsFromFlag: Bool

@@ -10,6 +10,8 @@ struct BlobMover: Sendable {
     let retry: RetryPolicy
     let events: EventBus
     let dryRun: Bool
+    /// `--limit-rate`: every blob byte of the run passes through it.
+    var limiter: RateLimiter?
 
     /// Makes `blob` present in `destination`, streamed from `source` if it must be uploaded.
     func move(_ blob: Descriptor, from source: any ImageRepository, to destination: any ImageRepository,
@@ -94,6 +96,7 @@ struct BlobMover: Sendable {
             var sent: Int64 = 0
             do {
                 for try await chunk in reader {
+                    try await limiter?.take(chunk.count)
                     try await upload.write(chunk)
                     sent += Int64(chunk.count)
                     progress(Int64(chunk.count))

@@ -22,12 +22,14 @@ public final class RegistryClient: Sendable {
     /// CAs and client certificate for the registry's own host (its certificate directory);
     /// other hosts it sends clients to get the HTTP client's defaults.
     public let tls: TLSSettings?
+    /// Hears of every request that is tried again (what, which attempt, how long until, why).
+    public let onRetry: RetryObserver?
     let auth: AuthState
     private let prepared = Locked<[String: Task<Void, any Error>]>([:])
 
     public init(registry: String, http: HTTPClient, credentials: any CredentialProvider,
                 insecure: Bool = false, retry: RetryPolicy = RetryPolicy(), preparer: (any RepositoryPreparer)? = nil,
-                tls: TLSSettings? = nil) {
+                tls: TLSSettings? = nil, onRetry: RetryObserver? = nil) {
         self.registry = registry
         self.apiHost = registry == ImageReference.dockerHub ? "registry-1.docker.io" : registry
         self.http = http
@@ -35,6 +37,7 @@ public final class RegistryClient: Sendable {
         self.retry = retry
         self.preparer = preparer
         self.tls = tls
+        self.onRetry = onRetry
         self.auth = AuthState(registry: registry, provider: credentials)
     }
 
@@ -99,9 +102,14 @@ public final class RegistryClient: Sendable {
     /// is in `request.accept`.
     public func send(_ request: Request) async throws -> HTTPResponse {
         let policy = request.isReplayable ? retry : .none
-        return try await policy.run {
+        return try await policy.run(onRetry: retryReporter(request.operation)) {
             try await self.sendOnce(request)
         }
+    }
+
+    private func retryReporter(_ operation: String) -> @Sendable (Int, Double, any Error) -> Void {
+        let observer = onRetry
+        return { attempt, delay, error in observer?(operation, attempt, delay, error) }
     }
 
     /// A response read to its end: the head and the whole body.
@@ -120,7 +128,7 @@ public final class RegistryClient: Sendable {
     public func fetch(_ request: Request, limit: Int,
                       inspect: @escaping @Sendable (HTTPResponseHead) throws -> Void = { _ in }) async throws -> FetchedResponse {
         let policy = request.isReplayable ? retry : .none
-        return try await policy.run {
+        return try await policy.run(onRetry: retryReporter(request.operation)) {
             let response = try await self.sendOnce(request)
             do {
                 try inspect(response.head)

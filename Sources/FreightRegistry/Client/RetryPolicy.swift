@@ -83,6 +83,10 @@ public struct RetryPolicy: Sendable {
     }
 }
 
+/// Hears of a request tried again: what it was, the attempt that failed (from 1), the seconds
+/// until the next, and the failure.
+public typealias RetryObserver = @Sendable (_ operation: String, _ attempt: Int, _ delay: Double, _ error: any Error) -> Void
+
 /// An error that knows whether retrying can help (e.g. a stream cut short).
 public protocol RetryableError: Error {
     var isTransient: Bool { get }

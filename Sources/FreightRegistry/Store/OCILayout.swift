@@ -41,7 +41,7 @@ public actor OCILayout {
                 try writeAtomically(Array(#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#.utf8),
                                     to: "\(path)/index.json")
             } catch {
-                throw LayoutError(path: path, reason: "cannot be created: \(error.localizedDescription)")
+                throw LayoutError(path: path, reason: "cannot be created: \(FileSystemProblem.directoryBlocker(path) ?? FileSystemProblem.describe(error))")
             }
         }
         guard let indexData = manager.contents(atPath: "\(path)/index.json") else {
@@ -129,7 +129,7 @@ public actor OCILayout {
             return underlying.description
         }
         if let error = error as? DecodingError { return "\(error)".prefix(300).description }
-        return error.localizedDescription
+        return FileSystemProblem.describe(error)
     }
 }
 

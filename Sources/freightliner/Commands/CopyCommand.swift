@@ -24,7 +24,7 @@ struct CopyCommand: AsyncParsableCommand {
     @Flag(name: .customLong("all-tags"), help: "Copy every tag of the source repository.")
     var allTags = false
 
-    @Option(help: "Blobs uploaded at once.")
+    @Option(parsing: .unconditional, help: "Blobs uploaded at once.")
     var jobs: Int = ReplicationOptions.defaultJobs
 
     @Flag(help: "Copy even when the destination already has the same manifest.")
@@ -33,15 +33,17 @@ struct CopyCommand: AsyncParsableCommand {
     @OptionGroup var compression: CompressionOptions
     @OptionGroup var formatOption: FormatOption
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var rate: RateOption
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        guard jobs >= 1, jobs <= 256 else { throw ValidationError("--jobs must be 1-256, got \(jobs)") }
+        guard jobs >= 1, jobs <= 256 else { throw invalid("--jobs must be 1-256, got \(jobs)") }
     }
 
     func run() async throws {
         let plan: (source: any ImageRepository, destination: any ImageRepository, tags: [TagJob], connections: Connections)
         let events = EventBus()
+        if let warning = compression.ignoredWarning { events.emit(.warning(warning)) }
         do {
             plan = try await makePlan(events: events)
         } catch {
@@ -52,11 +54,12 @@ struct CopyCommand: AsyncParsableCommand {
                                                                               destination: plan.destination.displayName,
                                                                               tags: plan.tags.map(TagRecord.init))])
         let replicator = Replicator(options: ReplicationOptions(jobs: jobs, force: force, retry: connection.retryPolicy,
-                                                                compression: try compression.settings, format: formatOption.format),
+                                                                compression: try compression.settings, format: formatOption.format,
+                                                                limitRate: try rate.bytesPerSecond),
                                     events: events, http: plan.connections.http)
         let info = RunInfo(runID: record.runID, source: plan.source.displayName, destination: plan.destination.displayName,
                            startedAt: Date(), resumed: false, dryRun: false, checkpointPath: nil)
-        let status = await RunDriver(replicator: replicator, output: output.resolved).run(
+        let status = await RunDriver(replicator: replicator, output: output.resolved, verbosity: output.verbosity).run(
             [RepositoryJob(name: plan.destination.displayName, source: plan.source, destination: plan.destination)],
             ledger: RunLedger(record: record, writer: nil), info: info)
         if status != 0 { throw ExitCode(status) }
@@ -65,7 +68,7 @@ struct CopyCommand: AsyncParsableCommand {
     private func makePlan(events: EventBus) async throws -> (any ImageRepository, any ImageRepository, [TagJob], Connections) {
         let sourceLocation = try ImageLocation(parsing: source)
         let destinationLocation = try ImageLocation(parsing: destination)
-        let wiring = try connection.wire { events.emit(.secretStatus($0)) }
+        let wiring = try connection.wire(onRetry: ConnectionOptions.retryEvents(events)) { events.emit(.secretStatus($0)) }
         try await wiring.checkSecrets(for: [.source: sourceLocation, .destination: destinationLocation])
         let connections = wiring.connections
         let (sourceRepository, sourceReference) = try connections.repository(for: sourceLocation, role: .source)

@@ -44,6 +44,7 @@ struct ListCommand: AsyncParsableCommand {
         }
         let prefix = try RegistryPrefix(parsing: reference)
         let client = try connections.client(for: prefix.registry, role: .source)
+        var notARepository: RegistryError?
         if !prefix.prefix.isEmpty, !repositoriesOnly {
             let repository = RegistryRepository(client: client, path: prefix.prefix)
             do {
@@ -51,14 +52,31 @@ struct ListCommand: AsyncParsableCommand {
                 return
             } catch let error as RegistryError where error.isNotFound {
                 // Not a repository: list what is under it instead.
+                notARepository = error
             }
         }
-        let names = try await client.repositories(under: prefix.prefix)
+        let names: [String]
+        do {
+            names = try await client.repositories(under: prefix.prefix)
+        } catch let error where notARepository != nil {
+            // No catalog to look in (often not allowed): the path itself was not found.
+            throw notFound(notARepository!, because: "and its catalog cannot be listed (\(error))")
+        }
+        if names.isEmpty, let notARepository {
+            throw notFound(notARepository, because: "and no repository is under it")
+        }
         if json {
             for name in names { JSONReporter.write(["repository": name]) }
         } else {
             for name in names { print(name) }
         }
+    }
+
+    /// A path that is neither a repository nor a prefix of one: the registry's own answer
+    /// (`NAME_UNKNOWN`), exit 1 as for any item that is not there.
+    private func notFound(_ error: RegistryError, because detail: String) -> ExitCode {
+        printError("\(error) \(detail)")
+        return ExitCode(ExitStatus.failedItems)
     }
 
     /// One image of the listing: what it is, or why it could not be read.

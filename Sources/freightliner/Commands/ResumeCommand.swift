@@ -11,23 +11,26 @@ struct ResumeCommand: AsyncParsableCommand {
     @Argument(help: "The run to continue (see `freightliner checkpoints list`).")
     var runID: String?
 
-    @Option(help: "Blobs uploaded at once (default: as the run was started).")
+    @Option(parsing: .unconditional, help: "Blobs uploaded at once (default: as the run was started).")
     var jobs: Int?
 
     @OptionGroup var runOptions: RunOptions
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var rate: RateOption
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         try validateJobs(jobs)
-        if let runID { try CheckpointStore.validate(runID: runID) }
+        if let runID {
+            do { try CheckpointStore.validate(runID: runID) } catch { throw fail(error) }
+        }
     }
 
     func run() async throws {
         let prepared: PreparedRun?
         do {
             prepared = try await RunLauncher.resume(runID: runID, store: runOptions.store, connection: connection, jobs: jobs,
-                                                    events: EventBus())
+                                                    limitRate: try rate.bytesPerSecond, events: EventBus())
         } catch {
             throw fail(error)
         }
@@ -35,12 +38,13 @@ struct ResumeCommand: AsyncParsableCommand {
             // Already complete (said on stderr): with --ui json the last line is still the run's
             // summary, so a script that resumes to be sure learns the outcome the same way.
             if case .json = output.resolved, let runID, let record = try? runOptions.store.load(runID),
-               let summary = JSONReporter.object(for: .runFinished(RunLedger(record: record, writer: nil).summary(status: .completed))) {
+               var summary = JSONReporter.object(for: .runFinished(RunLedger(record: record, writer: nil).summary(status: .completed))) {
+                summary["time"] = Timestamp.string(milliseconds: true)
                 JSONReporter.write(summary)
             }
             return
         }
-        let status = await prepared.run(output: output.resolved)
+        let status = await prepared.run(output: output.resolved, verbosity: output.verbosity)
         if status != 0 { throw ExitCode(status) }
     }
 }

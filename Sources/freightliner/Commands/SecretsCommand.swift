@@ -126,14 +126,14 @@ struct SecretsCommand: AsyncParsableCommand {
         @Flag(help: "AWS: delete now, without a recovery window (ForceDeleteWithoutRecovery).")
         var force = false
 
-        @Option(name: .customLong("recovery-window-days"), help: "AWS: days the secret stays recoverable (7-30).")
+        @Option(name: .customLong("recovery-window-days"), parsing: .unconditional, help: "AWS: days the secret stays recoverable (7-30).")
         var recoveryWindowDays = 30
 
         @OptionGroup var service: ServiceOptions
 
         func validate() throws {
             guard (7...30).contains(recoveryWindowDays) else {
-                throw ValidationError("--recovery-window-days must be 7-30, got \(recoveryWindowDays)")
+                throw invalid("--recovery-window-days must be 7-30, got \(recoveryWindowDays)")
             }
         }
 

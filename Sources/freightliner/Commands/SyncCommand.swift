@@ -43,10 +43,10 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(name: .customLong("exclude-tags"), help: ArgumentHelp("Skip tags matching this regex (anchored).", valueName: "REGEX"))
     var excludeTags: String?
 
-    @Option(help: ArgumentHelp("Only the N highest semantic-version tags of each repository.", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Only the N highest semantic-version tags of each repository.", valueName: "N"))
     var latest: Int?
 
-    @Option(help: "Blobs uploaded at once (tags in flight: twice as many).")
+    @Option(parsing: .unconditional, help: "Blobs uploaded at once (tags in flight: twice as many).")
     var jobs: Int = ReplicationOptions.defaultJobs
 
     @Flag(name: .customLong("dry-run"), help: "Print what would be copied, mounted and skipped, and how many bytes; write nothing.")
@@ -62,12 +62,15 @@ struct SyncCommand: AsyncParsableCommand {
     @OptionGroup var formatOption: FormatOption
     @OptionGroup var runOptions: RunOptions
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var rate: RateOption
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         try validateJobs(jobs)
-        if let latest, latest < 1 { throw ValidationError("--latest must be at least 1, got \(latest)") }
-        if let runID { try CheckpointStore.validate(runID: runID) }
+        if let latest, latest < 1 { throw invalid("--latest must be at least 1, got \(latest)") }
+        if let runID {
+            do { try CheckpointStore.validate(runID: runID) } catch { throw fail(error) }
+        }
     }
 
     func run() async throws {
@@ -77,7 +80,7 @@ struct SyncCommand: AsyncParsableCommand {
         } catch {
             throw fail(error)
         }
-        let status = await prepared.run(output: output.resolved)
+        let status = await prepared.run(output: output.resolved, verbosity: output.verbosity)
         if status != 0 { throw ExitCode(status) }
     }
 
@@ -99,7 +102,8 @@ struct SyncCommand: AsyncParsableCommand {
         }
 
         let events = EventBus()
-        let wiring = try connection.wire { events.emit(.secretStatus($0)) }
+        if let warning = compression.ignoredWarning { events.emit(.warning(warning)) }
+        let wiring = try connection.wire(onRetry: ConnectionOptions.retryEvents(events)) { events.emit(.secretStatus($0)) }
         try await wiring.checkSecrets([.source: sourcePrefix.registry, .destination: destinationPrefix.registry])
         let connections = wiring.connections
         let planner = Planner(source: try connections.client(for: sourcePrefix.registry, role: .source),
@@ -114,6 +118,7 @@ struct SyncCommand: AsyncParsableCommand {
                                    destinationCredentialsFromFlag: connection.destinationCredentials != nil,
                                    filters: filters.summary + (named.map { $0.map { "--repo \($0)" } } ?? []))
         connection.save(into: &settings)
+        settings.limitRate = try rate.bytesPerSecond
         let record = RunRecord(runID: runID ?? CheckpointStore.newRunID(), createdAt: Date(), source: sourcePrefix.description,
                                destination: destinationPrefix.description, settings: settings, repositories: repositories)
         return try RunLauncher.start(record: record, settings: settings, connections: connections, store: runOptions.store,

@@ -6,36 +6,48 @@ struct CompressionOptions: ParsableArguments {
     @Option(name: .customLong("compress"), help: "Recompress uncompressed layers: none or gzip.")
     var algorithm: CompressionSettings.Algorithm = .none
 
-    @Option(name: .customLong("compress-level"), help: "gzip level, 1 (fastest) to 9 (smallest).")
-    var level: Int = 6
+    @Option(name: .customLong("compress-level"), parsing: .unconditional, help: "gzip level, 1 (fastest) to 9 (smallest); default 6.")
+    var level: Int?
 
-    @Option(name: .customLong("compress-min-size"), help: ArgumentHelp("Keep layers smaller than this as they are (bytes; K, M, G suffixes).", valueName: "BYTES"))
-    var minimumSize: String = "1K"
+    @Option(name: .customLong("compress-min-size"),
+            help: ArgumentHelp("Keep layers smaller than this as they are (bytes; K, M, G suffixes); default 1K.", valueName: "BYTES"))
+    var minimumSize: String?
 
     @Option(name: .customLong("compress-max-size"), help: ArgumentHelp("Keep layers larger than this as they are (default: no limit).", valueName: "BYTES"))
     var maximumSize: String?
 
-    @Option(name: .customLong("compress-min-savings"), help: ArgumentHelp("Keep the original unless gzip saves at least this many percent.", valueName: "PERCENT"))
-    var minimumSavings: Double = 5
+    @Option(name: .customLong("compress-min-savings"), parsing: .unconditional,
+            help: ArgumentHelp("Keep the original unless gzip saves at least this many percent; default 5.", valueName: "PERCENT"))
+    var minimumSavings: Double?
 
     func validate() throws {
-        guard (1...9).contains(level) else { throw ValidationError("--compress-level must be 1-9, got \(level)") }
-        guard (0...100).contains(minimumSavings) else {
-            throw ValidationError("--compress-min-savings must be 0-100, got \(minimumSavings)")
+        if let level, !(1...9).contains(level) { throw invalid("--compress-level must be 1-9, got \(level)") }
+        if let minimumSavings, !(0...100).contains(minimumSavings) {
+            throw invalid("--compress-min-savings must be 0-100, got \(minimumSavings)")
         }
-        _ = try settings
+        do { _ = try settings } catch { throw fail(error) }
     }
 
     var settings: CompressionSettings {
         get throws {
-            let minimum = try parseBytes(minimumSize, option: "--compress-min-size")
+            let minimum = try parseBytes(minimumSize ?? "1K", option: "--compress-min-size")
             let maximum = try maximumSize.map { try parseBytes($0, option: "--compress-max-size") }
             if let maximum, maximum < minimum {
                 throw ValidationError("--compress-max-size (\(maximum)) is below --compress-min-size (\(minimum))")
             }
-            return CompressionSettings(algorithm: algorithm, level: level, minimumSize: minimum, maximumSize: maximum,
-                                       minimumSavingsPercent: minimumSavings)
+            return CompressionSettings(algorithm: algorithm, level: level ?? 6, minimumSize: minimum, maximumSize: maximum,
+                                       minimumSavingsPercent: minimumSavings ?? 5)
         }
+    }
+
+    /// A warning when thresholds were given without `--compress`, where they do nothing.
+    var ignoredWarning: String? {
+        guard algorithm == .none else { return nil }
+        let given = [("--compress-level", level != nil), ("--compress-min-size", minimumSize != nil),
+                     ("--compress-max-size", maximumSize != nil), ("--compress-min-savings", minimumSavings != nil)]
+            .filter(\.1).map(\.0)
+        guard !given.isEmpty else { return nil }
+        return "\(given.joined(separator: ", ")) \(given.count == 1 ? "has" : "have") no effect without --compress gzip"
     }
 }
 

@@ -64,33 +64,36 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .customLong("dest-authfile"), help: ArgumentHelp("As --authfile, for the destination registry only.", valueName: "FILE"))
     var destinationAuthFile: String?
 
-    @Option(name: .customLong("retries"), help: "Attempts for an operation that fails transiently.")
+    @Flag(help: "Trace every HTTP request on stderr: method, URL without its query, status, time (never a header).")
+    var debug = false
+
+    @Option(name: .customLong("retries"), parsing: .unconditional, help: "Attempts for an operation that fails transiently.")
     var retries: Int = 5
 
-    @Option(name: .customLong("retry-times"), help: ArgumentHelp("Retries after a first failure (skopeo's spelling: --retries N+1).",
+    @Option(name: .customLong("retry-times"), parsing: .unconditional, help: ArgumentHelp("Retries after a first failure (skopeo's spelling: --retries N+1).",
                                                                    valueName: "N"))
     var retryTimes: Int?
 
     func validate() throws {
-        guard retries >= 1, retries <= 100 else { throw ValidationError("--retries must be 1-100, got \(retries)") }
-        if let retryTimes, !(0...99).contains(retryTimes) { throw ValidationError("--retry-times must be 0-99, got \(retryTimes)") }
+        guard retries >= 1, retries <= 100 else { throw invalid("--retries must be 1-100, got \(retries)") }
+        if let retryTimes, !(0...99).contains(retryTimes) { throw invalid("--retry-times must be 0-99, got \(retryTimes)") }
         for (option, file) in [("--authfile", authFile), ("--src-authfile", sourceAuthFile), ("--dest-authfile", destinationAuthFile)] {
             guard let file else { continue }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue else {
-                throw ValidationError("\(option) \"\(file)\": no such file")
+                throw invalid("\(option) \"\(file)\": no such file")
             }
         }
         for (option, directory) in [("--src-cert-dir", sourceCertificateDirectory), ("--dest-cert-dir", destinationCertificateDirectory)] {
             guard let directory else { continue }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw ValidationError("\(option) \"\(directory)\": not a directory")
+                throw invalid("\(option) \"\(directory)\": not a directory")
             }
         }
         for host in insecureRegistries {
             do { _ = try RegistryPrefix(parsing: host) } catch {
-                throw ValidationError("--insecure-registry \"\(host)\" is not HOST[:PORT]")
+                throw invalid("--insecure-registry \"\(host)\" is not HOST[:PORT]")
             }
         }
     }

@@ -19,7 +19,7 @@ struct DashboardFlags: ParsableArguments {
         do {
             _ = try catalog.load(theme)
         } catch {
-            throw ValidationError("--theme: \(error)")
+            throw invalid("--theme: \(error)")
         }
     }
 

@@ -18,7 +18,15 @@ struct OutputOptions: ParsableArguments {
             help: "auto (the dashboard on a terminal, plain lines otherwise), tui, plain, or json (one object per line).")
     var mode: UIChoice = .auto
 
+    @Flag(name: [.customShort("q"), .long], help: "Plain output: only warnings, failures and the summary.")
+    var quiet = false
+
+    @Flag(name: [.customShort("v"), .long], help: "Plain output: a line for every blob too.")
+    var verbose = false
+
     @OptionGroup var dashboard: DashboardFlags
+
+    var verbosity: PlainReporter.Verbosity { quiet ? .quiet : verbose ? .verbose : .normal }
 
     var resolved: UIMode {
         switch mode {

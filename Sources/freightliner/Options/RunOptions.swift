@@ -14,5 +14,5 @@ struct RunOptions: ParsableArguments {
 }
 
 func validateJobs(_ jobs: Int?) throws {
-    if let jobs, !(1...256).contains(jobs) { throw ValidationError("--jobs must be 1-256, got \(jobs)") }
+    if let jobs, !(1...256).contains(jobs) { throw invalid("--jobs must be 1-256, got \(jobs)") }
 }

@@ -2,12 +2,13 @@ import Foundation
 import FreightCore
 import FreightEngine
 
-/// One JSON object per line on stdout, each with an `"event"` field; the last line of a run is
-/// the `summary` defined by the command-line contract.
+/// One JSON object per line on stdout, each with an `"event"` field and its `"time"` (RFC 3339,
+/// UTC, milliseconds); the last line of a run is the `summary` defined by the command-line contract.
 struct JSONReporter {
     func consume(_ events: AsyncStream<ReplicationEvent>) async {
         for await event in events {
-            guard let object = Self.object(for: event) else { continue }
+            guard var object = Self.object(for: event) else { continue }
+            object["time"] = Timestamp.string(milliseconds: true)
             Self.write(object)
         }
     }

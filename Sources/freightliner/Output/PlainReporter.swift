@@ -2,10 +2,16 @@ import Foundation
 import FreightCore
 import FreightEngine
 
-/// Readable lines for logs and `tail -f`: one per finished tag, a progress line every few
-/// seconds, and the summary.
+/// Readable lines for logs and `tail -f`, each with its time: one per finished tag, a progress
+/// line every few seconds, and the summary. `-q` keeps warnings, failures and the summary;
+/// `-v` adds a line per blob.
 struct PlainReporter {
+    enum Verbosity: Sendable {
+        case quiet, normal, verbose
+    }
+
     var progressInterval: Duration = .seconds(5)
+    var verbosity: Verbosity = .normal
 
     func consume(_ events: AsyncStream<ReplicationEvent>) async {
         var dryRun = false
@@ -16,27 +22,35 @@ struct PlainReporter {
         var inFlight: [String: Int64] = [:]
         var lastProgress = ContinuousClock.now
         let start = ContinuousClock.now
+        let chatty = verbosity != .quiet
         for await event in events {
             switch event {
-            case .runStarted(let info):
+            case .runStarted(let info) where chatty:
                 dryRun = info.dryRun
                 checkpointed = info.checkpointPath != nil
                 let mode = info.dryRun ? " (dry run: nothing is written)" : info.resumed ? " (resumed)" : ""
                 emit("run \(info.runID): \(info.source) -> \(info.destination)\(mode)")
+            case .runStarted(let info):
+                dryRun = info.dryRun
+                checkpointed = info.checkpointPath != nil
             case .planned(let repositories):
                 totalTags = repositories.reduce(0) { $0 + $1.tags.count }
                 let done = repositories.reduce(0) { $0 + $1.alreadyDone.count }
                 finishedTags = done
                 let already = done > 0 ? ", \(done) already done" : ""
-                emit("plan: \(repositories.count) repositories, \(totalTags) tags\(already)")
+                if chatty { emit("plan: \(repositories.count) repositories, \(totalTags) tags\(already)") }
             case .tagProgress(let repository, let tag, let done, _):
                 inFlight["\(repository):\(tag)"] = done
             case .tagFinished(let repository, let tag, let outcome, let stats):
                 finishedTags += 1
                 inFlight["\(repository):\(tag)"] = nil
                 bytes += stats.bytes
-                emit(Self.describe(repository: repository, tag: tag, outcome: outcome, stats: stats, dryRun: dryRun))
-            case .retrying(let operation, let attempt, let delay, let reason):
+                if chatty || outcome.isFailure {
+                    emit(Self.describe(repository: repository, tag: tag, outcome: outcome, stats: stats, dryRun: dryRun))
+                }
+            case .blobFinished(let repository, let digest, let size, let transfer) where verbosity == .verbose:
+                emit("blob     \(repository) \(digest.algorithm.rawValue):\(digest.short) \(ByteFormat.string(size)) \(transfer.rawValue)")
+            case .retrying(let operation, let attempt, let delay, let reason) where chatty:
                 emit("retry    \(operation) (attempt \(attempt + 1) in \(ByteFormat.formatted(delay, decimals: 1))s): \(reason)")
             case .stopping(let reason):
                 emit("stopping: \(reason); letting transfers in flight finish")
@@ -50,7 +64,7 @@ struct PlainReporter {
                 break
             }
             let now = ContinuousClock.now
-            if now - lastProgress >= progressInterval, finishedTags < totalTags {
+            if chatty, now - lastProgress >= progressInterval, finishedTags < totalTags {
                 lastProgress = now
                 let moving = bytes + inFlight.values.reduce(0, +)
                 let seconds = Self.seconds(now - start)
@@ -102,6 +116,11 @@ struct PlainReporter {
     }
 
     private func emit(_ line: String) {
-        Console.out(line + "\n")
+        Self.print(line)
+    }
+
+    /// A line on stdout, after its time.
+    static func print(_ line: String) {
+        Console.out(Timestamp.string() + " " + line + "\n")
     }
 }

@@ -27,13 +27,15 @@ final class Connections: Sendable {
     /// What must happen before the first write to a destination repository of a registry.
     private let destinationPreparer: (@Sendable (String) -> (any RepositoryPreparer)?)?
     private let clients = Locked<[String: RegistryClient]>([:])
+    private let onRetry: RetryObserver?
 
     init(insecure: [String], retry: RetryPolicy, source: Credentials?, destination: Credentials?,
          sourceExtra: (any CredentialProvider)? = nil, destinationExtra: (any CredentialProvider)? = nil,
          roles: [Role: RoleSettings] = [:], environment: [String: String] = ProcessInfo.processInfo.environment,
          http: HTTPClient = HTTPClient(), destinationPreparer: (@Sendable (String) -> (any RepositoryPreparer)?)? = nil,
-         observer: @escaping CredentialObserver = { _ in }) {
+         onRetry: RetryObserver? = nil, observer: @escaping CredentialObserver = { _ in }) {
         self.http = http
+        self.onRetry = onRetry
         self.destinationPreparer = destinationPreparer
         self.insecure = Set(insecure)
         self.retry = retry
@@ -60,7 +62,8 @@ final class Connections: Sendable {
                 .settings(over: http.configuration.tls)
             let client = RegistryClient(registry: registry, http: http, credentials: providers[role]!,
                                         insecure: insecure.contains(registry) || !settings.verifyTLS, retry: retry,
-                                        preparer: role == .destination ? destinationPreparer?(registry) : nil, tls: tls)
+                                        preparer: role == .destination ? destinationPreparer?(registry) : nil, tls: tls,
+                                        onRetry: onRetry)
             clients[key] = client
             return client
         }

@@ -44,9 +44,12 @@ extension ConnectionOptions {
     /// and insecure registries it saved; the options given now take precedence.
     func wire(environment: [String: String] = ProcessInfo.processInfo.environment,
               savedSecrets: [Role: String] = [:], savedInsecureRegistries: [String] = [], saved: RunSettings? = nil,
+              onRetry: RetryObserver? = nil,
               observer notify: @escaping CredentialObserver = { _ in }) throws -> CredentialWiring {
         let roleSettings = roleSettings(saved: saved)
-        let http = HTTPClient()
+        var configuration = HTTPClient.Configuration(environment: environment)
+        if debug { configuration.trace = true }
+        let http = HTTPClient(configuration: configuration)
         let aws = Lazy { try AWSSession(environment: environment, http: http) }
         let providers = SecretsProviders(http: http, settings: .init(environment: environment), awsSession: { try aws.value() })
         let cache = SecretCache(providers: providers, observer: notify)
@@ -80,8 +83,22 @@ extension ConnectionOptions {
                                       destinationPreparer: { registry in
                                           guard createRepositories, let host = ECRHost(registry: registry) else { return nil }
                                           return ECRRepositoryCreator(host: host, session: { try aws.value() })
-                                      }, observer: notify)
+                                      }, onRetry: onRetry ?? Self.printRetry, observer: notify)
         return CredentialWiring(connections: connections, secretCredentials: secrets)
+    }
+}
+
+extension ConnectionOptions {
+    /// For commands without an event stream (`ls`): a retry is a plain line on stderr.
+    static let printRetry: RetryObserver = { operation, attempt, delay, error in
+        Console.error("\(Timestamp.string()) retry    \(operation) (attempt \(attempt + 1) in \(String(format: "%.1f", delay))s): \(error)\n")
+    }
+
+    /// For commands that report through events: a retry is a `retrying` event.
+    static func retryEvents(_ events: EventBus) -> RetryObserver {
+        { operation, attempt, delay, error in
+            events.emit(.retrying(operation: operation, attempt: attempt, delay: delay, reason: "\(error)"))
+        }
     }
 }
 

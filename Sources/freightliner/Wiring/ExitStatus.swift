@@ -16,6 +16,12 @@ func fail(_ error: any Error) -> ExitCode {
     return ExitCode(ExitStatus.badInput)
 }
 
+/// For `validate()`: a value that is wrong (not the command line's shape) is bad input, exit 2,
+/// with a message naming it; argument-parser's own usage errors stay exit 64.
+func invalid(_ message: String) -> ExitCode {
+    fail(ValidationError(message))
+}
+
 func printError(_ message: String) {
     Console.error("freightliner: \(message)\n")
 }

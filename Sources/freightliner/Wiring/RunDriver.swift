@@ -10,6 +10,7 @@ import FreightTUI
 struct RunDriver {
     let replicator: Replicator
     let output: UIMode
+    var verbosity: PlainReporter.Verbosity = .normal
 
     func run(_ repositories: [RepositoryJob], ledger: RunLedger, info: RunInfo) async -> Int32 {
         if case .dashboard(let options) = output {
@@ -24,7 +25,7 @@ struct RunDriver {
         let reporter = Task {
             switch output {
             case .json: await JSONReporter().consume(events.stream)
-            case .plain, .dashboard: await PlainReporter().consume(events.stream)
+            case .plain, .dashboard: await PlainReporter(verbosity: verbosity).consume(events.stream)
             }
         }
         let signals = SignalHandler { [replicator] name in
@@ -63,7 +64,7 @@ extension RunDriver {
         signals.cancel()
         let summary = await live.summary.value
         for line in PlainReporter.summaryLines(summary, dryRun: info.dryRun, checkpointed: info.checkpointPath != nil) {
-            Console.out(line + "\n")
+            PlainReporter.print(line)
         }
         reportCheckpointFailure(summary, ledger: ledger, info: info)
         return status

@@ -13,8 +13,8 @@ struct PreparedRun {
     let info: RunInfo
 
     /// Runs it in the foreground and returns the exit status.
-    func run(output: UIMode) async -> Int32 {
-        let status = await RunDriver(replicator: replicator, output: output).run(jobs, ledger: ledger, info: info)
+    func run(output: UIMode, verbosity: PlainReporter.Verbosity = .normal) async -> Int32 {
+        let status = await RunDriver(replicator: replicator, output: output, verbosity: verbosity).run(jobs, ledger: ledger, info: info)
         await writer?.close()
         return status
     }
@@ -52,7 +52,7 @@ enum RunLauncher {
 
     /// Continues a saved run: `runID`, or the newest resumable one. Returns nil (after saying so)
     /// when the run has nothing left to do.
-    static func resume(runID: String?, store: CheckpointStore, connection: ConnectionOptions, jobs: Int?,
+    static func resume(runID: String?, store: CheckpointStore, connection: ConnectionOptions, jobs: Int?, limitRate: Int64? = nil,
                        events: EventBus) async throws -> PreparedRun? {
         var record: RunRecord
         if let runID {
@@ -80,10 +80,12 @@ enum RunLauncher {
             events.emit(.warning("run \(record.runID) was started with --dest-creds, which is never saved; pass it again if the destination needs it"))
         }
         if let jobs { settings.jobs = jobs }
+        if let limitRate { settings.limitRate = limitRate }
         // Secret references are saved with the run (never values), so a resume reads the same
         // secrets, or the ones given now, which later resumes then keep.
         let saved = [Role.source: settings.sourceCredentialsSecret, .destination: settings.destinationCredentialsSecret].compactMapValues { $0 }
-        let wiring = try connection.wire(savedSecrets: saved, savedInsecureRegistries: settings.insecureRegistries, saved: settings) {
+        let wiring = try connection.wire(savedSecrets: saved, savedInsecureRegistries: settings.insecureRegistries, saved: settings,
+                                         onRetry: ConnectionOptions.retryEvents(events)) {
             events.emit(.secretStatus($0))
         }
         try await wiring.checkSecrets([.source: settings.source.registry, .destination: settings.destination.registry])
@@ -104,7 +106,7 @@ enum RunLauncher {
                                 events: EventBus) throws -> PreparedRun {
         let ledger = RunLedger(record: record, writer: writer)
         let options = ReplicationOptions(jobs: settings.jobs, force: settings.force, dryRun: dryRun, retry: retry,
-                                         compression: settings.compression, format: settings.format,
+                                         compression: settings.compression, format: settings.format, limitRate: settings.limitRate,
                                          compressionKnowledge: settings.compression.isEnabled ? CompressionKnowledge(store: store) : .init())
         let replicator = Replicator(options: options, events: events, http: connections.http)
         let info = RunInfo(runID: record.runID, source: settings.source.description, destination: settings.destination.description,
