@@ -61,6 +61,30 @@ struct CredentialFileTests {
         #expect(result.status == 0, "\(result.output)")
     }
 
+    @Test("--authfile, and --dest-authfile for one side only, as skopeo takes them")
+    func authfileOptions() throws {
+        let setup = try Setup()
+        let auth = Data("dana:helper-pw-123".utf8).base64EncodedString()
+        try #"{"auths":{"\#(setup.locked.host)":{"auth":"\#(auth)"}}}"#.write(toFile: setup.home.file("login.json"), atomically: true,
+                                                                              encoding: .utf8)
+        let both = try setup.copy([:], arguments: ["--authfile", setup.home.file("login.json")])
+        #expect(both.status == 0, "\(both.output)")
+        let destination = try setup.copy([:], tag: "v2", arguments: ["--dest-authfile", setup.home.file("login.json")])
+        #expect(destination.status == 0, "\(destination.output)")
+        let wrongSide = try setup.copy([:], tag: "v3", arguments: ["--src-authfile", setup.home.file("login.json")])
+        #expect(wrongSide.status == 1 && wrongSide.output.contains("requires authentication"), "a source login is not used for the destination")
+    }
+
+    @Test("without options, ~/.config/containers/auth.json, where podman login writes")
+    func containersAuthFile() throws {
+        let setup = try Setup()
+        try FileManager.default.createDirectory(atPath: setup.home.file(".config/containers"), withIntermediateDirectories: true)
+        try #"{"auths":{"\#(setup.locked.host)":{"username":"dana","password":"helper-pw-123"}}}"#
+            .write(toFile: setup.home.file(".config/containers/auth.json"), atomically: true, encoding: .utf8)
+        let result = try setup.copy(["XDG_CONFIG_HOME": ""])
+        #expect(result.status == 0, "\(result.output)")
+    }
+
     @Test("a credHelpers entry runs docker-credential-NAME get with the registry on stdin")
     func credentialHelper() throws {
         let setup = try Setup()

@@ -48,23 +48,14 @@ public struct ContainerCredentials: AWSCredentialsSource {
                                        underlying: error.message)
         }
         let body = try await response.body.collect(upTo: 64 * 1024)
-        struct Answer: Decodable {
-            var AccessKeyId: String?
-            var SecretAccessKey: String?
-            var Token: String?
-            var Expiration: String?
-        }
         guard response.status == 200 else {
             throw AWSCredentialsError("the container credentials endpoint \(HTTPTransportError.redact(url)) answered HTTP \(response.status)"
                                       + (response.status == 401 || response.status == 403 ? ": the authorization token was refused" : ""))
         }
-        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(body)), let keyID = answer.AccessKeyId,
-              let secret = answer.SecretAccessKey else {
+        guard let credentials = CredentialsDocument.credentials(in: body, source: "container credentials") else {
             throw AWSCredentialsError("the container credentials endpoint \(HTTPTransportError.redact(url)) gave no credentials")
         }
-        return AWSCredentials(accessKeyID: keyID, secretAccessKey: Secret(secret),
-                              sessionToken: answer.Token.flatMap { $0.isEmpty ? nil : Secret($0) },
-                              expiration: answer.Expiration.flatMap(AWSTimestamp.parse), source: "container credentials")
+        return credentials
     }
 
     static let allowedPlainHosts: Set<String> = ["localhost", "::1", "[::1]", "169.254.170.2", "169.254.170.23", "fd00:ec2::23", "[fd00:ec2::23]"]

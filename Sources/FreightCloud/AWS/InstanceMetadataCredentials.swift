@@ -59,21 +59,9 @@ public struct InstanceMetadataCredentials: AWSCredentialsSource {
         }
         let response = try await http.execute(HTTPRequest(.get, rolesURL + role, headers: headers))
         let body = try await response.body.collect(upTo: 64 * 1024)
-        struct Answer: Decodable {
-            var Code: String?
-            var AccessKeyId: String?
-            var SecretAccessKey: String?
-            var Token: String?
-            var Expiration: String?
-        }
-        guard response.status == 200, let answer = try? JSONDecoder().decode(Answer.self, from: Data(body)),
-              answer.Code == nil || answer.Code == "Success",
-              let keyID = answer.AccessKeyId, let secret = answer.SecretAccessKey
-        else {
+        guard response.status == 200, let credentials = CredentialsDocument.credentials(in: body, source: "EC2 instance role \(role)") else {
             throw AWSCredentialsError("EC2 instance metadata gave no credentials for role \(role) (HTTP \(response.status))")
         }
-        let expiration = answer.Expiration.flatMap { ISO8601DateFormatter().date(from: $0) }
-        return AWSCredentials(accessKeyID: keyID, secretAccessKey: Secret(secret), sessionToken: answer.Token.map(Secret.init),
-                              expiration: expiration, source: "EC2 instance role \(role)")
+        return credentials
     }
 }
