@@ -29,7 +29,7 @@ extension ReliabilitySuites {
                 registry = try TestRegistry.start()
                 buildah = try Buildah()
                 var random = SplitMix64(seed: 12)
-                for architecture in ["amd64", "arm64"] {
+                for architecture in ["amd64", "arm64", "s390x"] {
                     try buildah.image("app-\(architecture)", architecture: architecture, files: [
                         "/etc/motd": Array("made by buildah for \(architecture)\n".utf8),
                         "/srv/data.bin": random.bytes(150_000),
@@ -43,6 +43,7 @@ extension ReliabilitySuites {
                 try buildah.pushList("multi", of: ["app-amd64", "app-arm64"], to: registry.reference("buildah/multi:latest"))
                 try buildah.pushList("multi-docker", of: ["app-amd64", "app-arm64"], to: registry.reference("buildah/multi:docker"),
                                      format: .docker)
+                try buildah.pushList("three", of: ["app-amd64", "app-arm64", "app-s390x"], to: registry.reference("buildah/three:1.0"))
                 let list = try Skopeo.rawManifest(registry.reference("buildah/multi:latest"))
                 for tag in Self.releaseTags.dropFirst() { try Self.put(list, as: MediaType.ociIndex, into: registry, at: "buildah/multi", tag) }
                 let nested = ImageIndex(mediaType: MediaType.ociIndex, manifests: [
@@ -271,6 +272,66 @@ extension ReliabilitySuites {
             #expect(all.status == 2, "\(all.output)")
             let blobs = (try? FileManager.default.contentsOfDirectory(atPath: layout.file("l/blobs/sha256"))) ?? []
             #expect(blobs.isEmpty, "nothing was copied: \(blobs)")
+        }
+
+        @Test("--platform linux/arm64 of a 3-platform list copies one image and an index of it; a re-sync skips, with or without the checkpoint")
+        func platformFilter() throws {
+            let source = try Self.source()
+            let destination = try TestRegistry.start()
+            let state = TemporaryDirectory("state")
+            func sync(_ checkpoints: String) throws -> [String: Any] {
+                let result = try CLI.run(["sync", "\(source.registry.host)/buildah", "\(destination.host)/arm", "--repo", "three", "--ui", "json",
+                                          "--platform", "linux/arm64", "--checkpoint-dir", state.file(checkpoints)])
+                #expect(result.status == 0, "\(result.output)")
+                return try #require(CLI.summary(result.stdout))
+            }
+            let cold = try sync("runs")
+            #expect(cold.int("tags", "copied") == 1)
+            let index = try ManifestDocument(bytes: try Skopeo.rawManifest(destination.reference("arm/three:1.0")), contentType: nil, source: "arm")
+            guard case .index(let filtered) = index.content else { Issue.record("not an index"); return }
+            #expect(filtered.manifests.map { $0.platform?.description } == ["linux/arm64"])
+            #expect(index.digest != (try Skopeo.digest(source.registry.reference("buildah/three:1.0"))), "fewer children, another digest")
+            let verify = TemporaryDirectory()
+            try Skopeo.verifyByCopy(destination.reference("arm/three:1.0"), into: verify.file("l"))
+
+            let again = try sync("runs")
+            #expect(again.int("tags", "skipped") == 1 && again.int("session", "bytes_transferred") == 0, "\(again)")
+            let forgetful = try sync("elsewhere")
+            #expect(forgetful.int("tags", "skipped") == 1 && forgetful.int("session", "bytes_transferred") == 0, "\(forgetful)")
+            // The checkpoint's mapping spares the manifest reads that recomputing the index takes.
+            #expect((again.int("requests", "GET") ?? 99) < (forgetful.int("requests", "GET") ?? 0), "\(again) \(forgetful)")
+
+            let single = try CLI.run(["copy", "--platform", "linux/arm64", "--ui", "json", source.registry.reference("buildah/app:oci-gzip"),
+                                      destination.reference("arm/app:1")])
+            #expect(single.status == 0, "\(single.output)")
+            #expect(CLI.summary(single.stdout)?.int("tags", "skipped") == 1)
+            let warnings = CLI.jsonLines(single.stdout).filter { $0.string("event") == "warning" }.compactMap { $0.string("message") }
+            #expect(warnings.contains { $0.contains("an image for linux/amd64, and --platform keeps linux/arm64") }, "\(warnings)")
+            #expect(try Shell.run(["skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(destination.reference("arm/app:1"))"]).status != 0)
+        }
+
+        @Test("buildx attestation manifests follow the platform they describe")
+        func attestationsFollowTheirPlatform() throws {
+            let registry = try TestRegistry.start()
+            let directory = TemporaryDirectory("attest")
+            let builder = try LayoutBuilder(path: directory.file("l"), seed: 21)
+            var entries: [Descriptor] = []
+            for platform in [Platform(architecture: "amd64", os: "linux"), Platform(architecture: "arm64", os: "linux")] {
+                let image = try builder.image(layers: [try builder.layer(.random(2048))], platform: platform)
+                let statement = try builder.blob(Array(#"{"_type":"https://in-toto.io/Statement/v0.1","subject":[]}"#.utf8),
+                                                 mediaType: "application/vnd.in-toto+json")
+                var attestation = try builder.image(layers: [(statement, statement.digest)], platform: Platform(architecture: "unknown", os: "unknown"))
+                attestation.annotations = [PlatformSelector.referenceTypeAnnotation: "attestation-manifest",
+                                           PlatformSelector.referenceDigestAnnotation: image.digest.description]
+                entries += [image, attestation]
+            }
+            try builder.tag(try builder.index(entries), "multi")
+            try Fixtures.push(layout: directory.file("l"), tag: "multi", to: registry.reference("src/app:multi"))
+            let result = try CLI.run(["copy", "--platform", "linux/arm64", registry.reference("src/app:multi"), registry.reference("arm/app:multi")])
+            #expect(result.status == 0, "\(result.output)")
+            let index = try ManifestDocument(bytes: try Skopeo.rawManifest(registry.reference("arm/app:multi")), contentType: nil, source: "arm")
+            guard case .index(let filtered) = index.content else { Issue.record("not an index"); return }
+            #expect(filtered.manifests.map(\.digest) == [entries[2].digest, entries[3].digest], "the arm64 image and its attestation")
         }
 
         @Test("ls of a repository with a schema 1 tag and a tag that cannot be read lists the rest, marks those, exits 1")

@@ -1,9 +1,8 @@
 import FreightCore
 
-/// What a run knows about recompressed content: layer rewrites (from this run, its earlier
-/// sessions and other saved runs), which source manifest became which destination manifest
-/// under given settings, and which layers are being compressed right now, so each is
-/// compressed at most once at a time.
+/// What a run knows about recompressed layers (from this run, its earlier sessions and other
+/// saved runs), and which layers are being compressed right now, so each is compressed at most
+/// once at a time.
 actor CompressionCache {
     enum Claim {
         case known(LayerRewrite)
@@ -12,12 +11,10 @@ actor CompressionCache {
     }
 
     private var layers: [String: LayerRewrite] = [:]
-    private var manifests: [String: Digest] = [:]
     private var inFlight: [String: OneShot] = [:]
 
-    init(rewrites: [LayerRewrite] = [], manifests: [String: Digest] = [:]) {
+    init(rewrites: [LayerRewrite] = []) {
         for rewrite in rewrites { layers[Self.key(rewrite.original, rewrite.algorithm, rewrite.level)] = rewrite }
-        self.manifests = manifests
     }
 
     static func key(_ digest: Digest, _ algorithm: CompressionSettings.Algorithm, _ level: Int) -> String {
@@ -41,20 +38,5 @@ actor CompressionCache {
         let key = Self.key(digest, settings.algorithm, settings.level)
         if let rewrite { layers[key] = rewrite }
         inFlight.removeValue(forKey: key)?.signal()
-    }
-
-    /// The destination digest a source manifest was rewritten to under `settings` (and
-    /// converted to `format`), if known.
-    func rewrittenManifest(_ source: Digest, settings: CompressionSettings, format: ManifestFormat?) -> Digest? {
-        manifests[Self.manifestKey(source, settings, format)]
-    }
-
-    func recordManifest(_ source: Digest, settings: CompressionSettings, format: ManifestFormat?, destination: Digest) {
-        manifests[Self.manifestKey(source, settings, format)] = destination
-    }
-
-    static func manifestKey(_ source: Digest, _ settings: CompressionSettings, _ format: ManifestFormat?) -> String {
-        let key = "\(source) \(fingerprint(settings))"
-        return format.map { "\(key) format=\($0.rawValue)" } ?? key
     }
 }

@@ -24,25 +24,22 @@ public struct ReplicationOptions: Sendable {
     public var force: Bool
     public var dryRun: Bool
     public var retry: RetryPolicy
-    public var compression: CompressionSettings
-    /// `--format`: convert manifests to this family (nil keeps them as they are).
-    public var format: ManifestFormat?
+    /// How destination manifests differ from the source's (compression, format, platforms).
+    public var rewrite: RewriteSettings
     /// `--limit-rate`: blob bytes per second for the whole run (nil: as fast as it goes).
     public var limitRate: Int64?
-    /// What earlier runs learned by compressing (layers, and manifests they became).
-    public var compressionKnowledge: CompressionKnowledge
+    /// What earlier runs learned by rewriting (layers, and manifests they became).
+    public var knowledge: RewriteKnowledge
 
     public init(jobs: Int, force: Bool = false, dryRun: Bool = false, retry: RetryPolicy = RetryPolicy(),
-                compression: CompressionSettings = .none, format: ManifestFormat? = nil, limitRate: Int64? = nil,
-                compressionKnowledge: CompressionKnowledge = CompressionKnowledge()) {
+                rewrite: RewriteSettings = RewriteSettings(), limitRate: Int64? = nil, knowledge: RewriteKnowledge = RewriteKnowledge()) {
         self.jobs = max(1, jobs)
         self.force = force
         self.dryRun = dryRun
         self.retry = retry
-        self.compression = compression
-        self.format = format
+        self.rewrite = rewrite
         self.limitRate = limitRate
-        self.compressionKnowledge = compressionKnowledge
+        self.knowledge = knowledge
     }
 
     /// A default suited to registries: I/O bound, so more than the core count.
@@ -139,9 +136,10 @@ public final class Replicator: Sendable {
     private func schedule(_ repositories: [RepositoryJob], ledger: RunLedger) async {
         let tagLane = AsyncSemaphore(permits: max(2, options.jobs * 2))
         let uploadLane = AsyncSemaphore(permits: options.jobs)
-        var knowledge = options.compressionKnowledge
+        var knowledge = options.knowledge
         knowledge.learn(from: ledger.current)
-        let compressionCache = CompressionCache(rewrites: knowledge.rewrites, manifests: knowledge.manifests)
+        let compressionCache = CompressionCache(rewrites: knowledge.rewrites)
+        let mappings = ManifestMappings(knowledge.manifests)
         var movers: [String: BlobMover] = [:]
         var caches: [String: DestinationCache] = [:]
         var pushers: [String: ManifestPusher] = [:]
@@ -170,12 +168,12 @@ public final class Replicator: Sendable {
                 let pending = ledger.pendingTags(in: index)
                 guard !pending.isEmpty else { continue }
                 let mover = movers[job.destination.storeIdentity]!
-                let compressor = options.compression.isEnabled && !options.dryRun
-                    ? LayerCompressor(settings: options.compression, cache: compressionCache, mover: mover) : nil
+                let compressor = options.rewrite.compression.isEnabled && !options.dryRun
+                    ? LayerCompressor(settings: options.rewrite.compression, cache: compressionCache, mover: mover) : nil
                 let copier = ImageCopier(source: job.source, destination: job.destination, repositoryName: job.name,
                                          mover: mover, cache: caches[job.destination.storeIdentity]!,
                                          manifests: pushers[job.destination.storeIdentity]!, compressor: compressor,
-                                         format: options.format, events: events, notices: notices,
+                                         rewrite: options.rewrite, mappings: mappings, events: events, notices: notices,
                                          force: options.force, dryRun: options.dryRun)
                 var started = false
                 for tagIndex in pending {

@@ -105,6 +105,14 @@ public struct TagRecord: Sendable, Codable, Equatable {
     }
 }
 
+extension RunSettings {
+    /// How this run rewrites manifests (platforms that no longer parse are left out).
+    public var rewrite: RewriteSettings {
+        RewriteSettings(compression: compression, format: format,
+                        platforms: (platforms ?? []).compactMap { try? PlatformSelector(parsing: $0) })
+    }
+}
+
 /// The settings a run needs to be resumed exactly as it started. Credentials are not here:
 /// only whether a flag gave them (so resume can ask for them again) and secret *references*.
 public struct RunSettings: Sendable, Codable, Equatable {
@@ -118,6 +126,8 @@ public struct RunSettings: Sendable, Codable, Equatable {
     public var format: ManifestFormat?
     /// `--limit-rate` in bytes per second (nil: none).
     public var limitRate: Int64?
+    /// `--platform`: the platforms of an index copied (nil or empty: all).
+    public var platforms: [String]?
     public var sourceCredentialsSecret: String?
     public var destinationCredentialsSecret: String?
     public var sourceCredentialsFromFlag: Bool

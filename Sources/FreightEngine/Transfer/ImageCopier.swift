@@ -29,13 +29,17 @@ struct ImageCopier: Sendable {
     let manifests: ManifestPusher
     /// Set when layers are to be recompressed (never in a dry run: that would write).
     let compressor: LayerCompressor?
-    /// Convert manifests to this family (`--format`); nil keeps them as they are.
-    let format: ManifestFormat?
+    /// How destination manifests differ from the source's (`--compress`, `--format`, `--platform`).
+    let rewrite: RewriteSettings
+    /// Which source manifests became which destination manifests under `rewrite`.
+    let mappings: ManifestMappings
     let events: EventBus
     /// Things said once per run (hints), whichever tag notices them first.
     let notices: Notices
     let force: Bool
     let dryRun: Bool
+
+    private var format: ManifestFormat? { rewrite.format }
 
     /// Copies `job`; never throws: a failure is an outcome, and the run goes on.
     func copy(_ job: TagJob) async -> Outcome {
@@ -67,12 +71,20 @@ struct ImageCopier: Sendable {
                 existing = there
             }
         }
-        let graph = try await ManifestGraph.load(root: root, from: source)
-        if format != nil {
-            // Converted before a byte moves: what cannot be converted fails here, and a
-            // destination that already holds the conversion is current.
-            let converted = try ManifestRewrite(format: format).apply(to: graph, root: root, source: "\(source.displayName):\(job.source)")
-            if let existing, existing.digest == converted.top.digest { return .skipped(digest: existing.digest) }
+        if let reason = try await platformMismatch(root, job: job) {
+            events.emit(.warning(reason))
+            return .skipped(digest: root.digest)
+        }
+        let graph = try await ManifestGraph.load(root: root, from: source, platforms: rewrite.platforms)
+        if format != nil || !rewrite.platforms.isEmpty {
+            // Rewritten before a byte moves: what cannot be converted fails here, and a
+            // destination that already holds the result is current.
+            let planned = try ManifestRewrite(format: format, platforms: rewrite.platforms)
+                .apply(to: graph, root: root, source: "\(source.displayName):\(job.source)")
+            if let existing, existing.digest == planned.top.digest, !rewrite.compression.isEnabled {
+                await mappings.record(root.digest, fingerprint: rewrite.fingerprint, destination: existing.digest)
+                return .skipped(digest: existing.digest)
+            }
         }
 
         let destinationIsNew = await cache.isNew(destination)
@@ -125,7 +137,7 @@ struct ImageCopier: Sendable {
             let placed = graph.blobs.map { layers[$0.digest]?.digest ?? $0.digest }
             record.withLock { $0.blobs = placed }
         }
-        let (children, top) = try ManifestRewrite(layers: layers, format: format)
+        let (children, top) = try ManifestRewrite(layers: layers, format: format, platforms: rewrite.platforms)
             .apply(to: graph, root: root, source: "\(source.displayName):\(job.source)")
         if !dryRun {
             try await manifests.push(children, top: top, tag: job.destination, to: destination)
@@ -137,10 +149,30 @@ struct ImageCopier: Sendable {
                     + "read only OCI ones from a layout: copy with --format oci to convert (digests change)"))
             }
         }
-        if let compressor {
-            await compressor.cache.recordManifest(root.digest, settings: compressor.settings, format: format, destination: top.digest)
+        if !rewrite.isIdentity, !dryRun {
+            await mappings.record(root.digest, fingerprint: rewrite.fingerprint, destination: top.digest)
         }
         return .copied(bytes: record.withLock { $0.stats.bytes }, digest: top.digest)
+    }
+
+    /// Why `root` is not copied under `--platform`, when it is not: an image of another
+    /// platform (read from its config), or an index with no image of a kept platform.
+    private func platformMismatch(_ root: ManifestDocument, job: TagJob) async throws -> String? {
+        let selectors = rewrite.platforms
+        guard !selectors.isEmpty else { return nil }
+        let wanted = selectors.map(\.description).joined(separator: ", ")
+        switch root.content {
+        case .image(let manifest):
+            guard let platform = try await ImageConfig.platform(of: manifest, in: source) else { return nil }
+            guard !selectors.contains(where: { $0.matches(platform) }) else { return nil }
+            return "\(repositoryName):\(job.label) skipped: it is an image for \(platform), and --platform keeps \(wanted)"
+        case .index(let index):
+            let kept = PlatformSelector.select(index.manifests, keeping: selectors)
+            guard kept.isEmpty else { return nil }
+            let platforms = index.manifests.compactMap { $0.platform?.description }
+            return "\(repositoryName):\(job.label) skipped: its index holds \(platforms.isEmpty ? "no platforms" : platforms.joined(separator: ", ")), "
+                + "and --platform keeps \(wanted)"
+        }
     }
 
     private enum Comparison {
@@ -165,19 +197,22 @@ struct ImageCopier: Sendable {
             existing = force ? nil : try await destination.manifestDescriptor(sourceDescriptor.digest.description)
         }
         guard let existing else { return .copy(sourceDescriptor.digest, nil, existing: nil) }
-        // The very bytes of the source are current, unless a --format asks for another family.
-        if existing.digest == sourceDescriptor.digest, format?.holds(sourceDescriptor.mediaType) ?? true {
+        // The very bytes of the source are current, unless a --format asks for another family or
+        // a --platform for fewer children.
+        if existing.digest == sourceDescriptor.digest, format?.holds(sourceDescriptor.mediaType) ?? true,
+           rewrite.platforms.isEmpty || !MediaType.isIndex(sourceDescriptor.mediaType) {
             return .upToDate(existing.digest)
         }
-        guard let compressor else { return .copy(sourceDescriptor.digest, nil, existing: existing) }
-        if let rewritten = await compressor.cache.rewrittenManifest(sourceDescriptor.digest, settings: compressor.settings, format: format) {
+        guard !rewrite.isIdentity else { return .copy(sourceDescriptor.digest, nil, existing: existing) }
+        if let rewritten = await mappings.destination(of: sourceDescriptor.digest, fingerprint: rewrite.fingerprint) {
             return existing.digest == rewritten ? .upToDate(existing.digest) : .copy(sourceDescriptor.digest, nil, existing: existing)
         }
+        guard compressor != nil, rewrite.platforms.isEmpty else { return .copy(sourceDescriptor.digest, nil, existing: existing) }
         // Nothing remembers this source manifest being rewritten (a copy keeps no checkpoint; a
         // sync may use a new directory): look whether the destination holds it recompressed.
         let theirs = try await sourceManifest(sourceDescriptor.digest.description)
         guard try await holdsRecompressed(existing, of: theirs) else { return .copy(sourceDescriptor.digest, theirs, existing: existing) }
-        await compressor.cache.recordManifest(theirs.digest, settings: compressor.settings, format: format, destination: existing.digest)
+        await mappings.record(theirs.digest, fingerprint: rewrite.fingerprint, destination: existing.digest)
         return .upToDate(existing.digest)
     }
 

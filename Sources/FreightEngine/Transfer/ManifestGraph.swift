@@ -7,15 +7,16 @@ struct ManifestGraph: Sendable {
     var children: [ManifestDocument] = []
     var blobs: [Descriptor] = []
 
-    static func load(root: ManifestDocument, from source: any ImageRepository) async throws -> ManifestGraph {
+    /// With `platforms`, an index's children are only those `PlatformSelector.select` keeps.
+    static func load(root: ManifestDocument, from source: any ImageRepository, platforms: [PlatformSelector] = []) async throws -> ManifestGraph {
         var graph = ManifestGraph()
         var seenBlobs: Set<Digest> = []
         var seenManifests: Set<Digest> = [root.digest]
-        try await graph.visit(root, isRoot: true, from: source, seenBlobs: &seenBlobs, seenManifests: &seenManifests)
+        try await graph.visit(root, isRoot: true, from: source, platforms: platforms, seenBlobs: &seenBlobs, seenManifests: &seenManifests)
         return graph
     }
 
-    private mutating func visit(_ document: ManifestDocument, isRoot: Bool, from source: any ImageRepository,
+    private mutating func visit(_ document: ManifestDocument, isRoot: Bool, from source: any ImageRepository, platforms: [PlatformSelector],
                                 seenBlobs: inout Set<Digest>, seenManifests: inout Set<Digest>) async throws {
         switch document.content {
         case .image(let manifest):
@@ -27,7 +28,8 @@ struct ManifestGraph: Sendable {
             }
         case .index(let index):
             let children = try await withThrowingTaskGroup(of: (Int, ManifestDocument).self) { group in
-                for (position, child) in index.manifests.enumerated() where seenManifests.insert(child.digest).inserted {
+                let kept = PlatformSelector.select(index.manifests, keeping: platforms)
+                for (position, child) in kept.enumerated() where seenManifests.insert(child.digest).inserted {
                     guard MediaType.isManifest(child.mediaType) else {
                         throw ManifestError(source: "\(source.displayName)@\(document.digest)",
                                             reason: "index entry \(child.digest) has media type \"\(child.mediaType)\", not a manifest")
@@ -40,7 +42,7 @@ struct ManifestGraph: Sendable {
                 return try await group.reduce(into: []) { $0.append($1) }.sorted { $0.0 < $1.0 }.map(\.1)
             }
             for child in children {
-                try await visit(child, isRoot: false, from: source, seenBlobs: &seenBlobs, seenManifests: &seenManifests)
+                try await visit(child, isRoot: false, from: source, platforms: platforms, seenBlobs: &seenBlobs, seenManifests: &seenManifests)
             }
         }
         if !isRoot { self.children.append(document) }

@@ -1,12 +1,14 @@
 import FreightCore
 
 /// What the destination's manifests become: the source's, converted to another family when a
-/// `--format` asks for one, with recompressed layers put in, and indexes pointing at their
-/// rewritten children. A manifest in which nothing changes keeps its exact bytes (and digest).
+/// `--format` asks for one, with recompressed layers put in, and indexes holding only the
+/// platforms a `--platform` keeps, pointing at their rewritten children. A manifest in which
+/// nothing changes keeps its exact bytes (and digest).
 struct ManifestRewrite: Sendable {
     /// Recompressed layers: source layer digest → the blob that replaces it.
     var layers: [Digest: Descriptor] = [:]
     var format: ManifestFormat?
+    var platforms: [PlatformSelector] = []
 
     /// Every rewritten child (push order kept) and the rewritten root.
     func apply(to graph: ManifestGraph, root: ManifestDocument, source: String) throws -> (children: [ManifestDocument], top: ManifestDocument) {
@@ -22,7 +24,7 @@ struct ManifestRewrite: Sendable {
 
     /// Whether anything can change: without a format or a recompressed layer, every manifest
     /// is copied as it is.
-    var isIdentity: Bool { format == nil && layers.isEmpty }
+    var isIdentity: Bool { format == nil && layers.isEmpty && platforms.isEmpty }
 
     /// `document` rewritten, given its already rewritten `children`.
     func rewrite(_ document: ManifestDocument, children: [Digest: ManifestDocument], source: String) throws -> ManifestDocument {
@@ -47,6 +49,7 @@ struct ManifestRewrite: Sendable {
             return manifest == original ? document : try ManifestDocument(encoding: .image(manifest))
         case .index(let original):
             var index = original
+            index.manifests = PlatformSelector.select(index.manifests, keeping: platforms)
             if let format { index = try FormatConversion.index(index, to: format, source: source) }
             index.manifests = index.manifests.map { entry in
                 guard let child = children[entry.digest], child.digest != entry.digest else { return entry }

@@ -32,6 +32,7 @@ struct CopyCommand: AsyncParsableCommand {
 
     @OptionGroup var compression: CompressionOptions
     @OptionGroup var formatOption: FormatOption
+    @OptionGroup var platformOption: PlatformOption
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var rate: RateOption
     @OptionGroup var output: OutputOptions
@@ -53,8 +54,9 @@ struct CopyCommand: AsyncParsableCommand {
                                settings: nil, repositories: [RepositoryRecord(source: plan.source.displayName,
                                                                               destination: plan.destination.displayName,
                                                                               tags: plan.tags.map(TagRecord.init))])
-        let replicator = Replicator(options: ReplicationOptions(jobs: jobs, force: force, retry: connection.retryPolicy,
-                                                                compression: try compression.settings, format: formatOption.format,
+        let rewrite = RewriteSettings(compression: try compression.settings, format: formatOption.format,
+                                      platforms: try platformOption.selectors)
+        let replicator = Replicator(options: ReplicationOptions(jobs: jobs, force: force, retry: connection.retryPolicy, rewrite: rewrite,
                                                                 limitRate: try rate.bytesPerSecond),
                                     events: events, http: plan.connections.http)
         let info = RunInfo(runID: record.runID, source: plan.source.displayName, destination: plan.destination.displayName,

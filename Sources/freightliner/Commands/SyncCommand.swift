@@ -60,6 +60,7 @@ struct SyncCommand: AsyncParsableCommand {
 
     @OptionGroup var compression: CompressionOptions
     @OptionGroup var formatOption: FormatOption
+    @OptionGroup var platformOption: PlatformOption
     @OptionGroup var runOptions: RunOptions
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var rate: RateOption
@@ -119,6 +120,7 @@ struct SyncCommand: AsyncParsableCommand {
                                    filters: filters.summary + (named.map { $0.map { "--repo \($0)" } } ?? []))
         connection.save(into: &settings)
         settings.limitRate = try rate.bytesPerSecond
+        settings.platforms = try platformOption.selectors.map(\.description)
         let record = RunRecord(runID: runID ?? CheckpointStore.newRunID(), createdAt: Date(), source: sourcePrefix.description,
                                destination: destinationPrefix.description, settings: settings, repositories: repositories)
         return try RunLauncher.start(record: record, settings: settings, connections: connections, store: runOptions.store,

@@ -10,3 +10,23 @@ struct FormatOption: ParsableArguments {
 }
 
 extension ManifestFormat: ExpressibleByArgument {}
+
+/// `--platform OS/ARCH[/VARIANT]` (repeatable), shared by `copy` and `sync`.
+struct PlatformOption: ParsableArguments {
+    @Option(name: .customLong("platform"),
+            help: ArgumentHelp("Copy only these platforms of an index (repeatable; default all). The index pushed lists only them, so "
+                               + "its digest changes; an image of another platform is skipped.", valueName: "OS/ARCH[/VARIANT]"))
+    var platforms: [String] = []
+
+    func validate() throws {
+        do { _ = try selectors } catch { throw fail(error) }
+    }
+
+    /// The selectors; empty for all platforms (`all`, or none given).
+    var selectors: [PlatformSelector] {
+        get throws {
+            guard !platforms.contains("all") else { return [] }
+            return try platforms.map(PlatformSelector.init(parsing:))
+        }
+    }
+}

@@ -105,9 +105,10 @@ enum RunLauncher {
                                 writer: CheckpointWriter?, dryRun: Bool, resumed: Bool, retry: RetryPolicy,
                                 events: EventBus) throws -> PreparedRun {
         let ledger = RunLedger(record: record, writer: writer)
-        let options = ReplicationOptions(jobs: settings.jobs, force: settings.force, dryRun: dryRun, retry: retry,
-                                         compression: settings.compression, format: settings.format, limitRate: settings.limitRate,
-                                         compressionKnowledge: settings.compression.isEnabled ? CompressionKnowledge(store: store) : .init())
+        let rewrite = settings.rewrite
+        let options = ReplicationOptions(jobs: settings.jobs, force: settings.force, dryRun: dryRun, retry: retry, rewrite: rewrite,
+                                         limitRate: settings.limitRate,
+                                         knowledge: rewrite.isIdentity ? RewriteKnowledge() : RewriteKnowledge(store: store))
         let replicator = Replicator(options: options, events: events, http: connections.http)
         let info = RunInfo(runID: record.runID, source: settings.source.description, destination: settings.destination.description,
                            startedAt: Date(), resumed: resumed, dryRun: dryRun, checkpointPath: ledger.checkpointPath)
