@@ -14,18 +14,27 @@ public enum CheckpointFile {
     public static let version = 1
 
     public static func encode(_ record: RunRecord) throws -> [UInt8] {
-        let payload = try encoder.encode(record)
+        try encode(record, magic: magic)
+    }
+
+    public static func decode(_ bytes: [UInt8], path: String) throws -> RunRecord {
+        try decode(bytes, as: RunRecord.self, magic: magic, path: path)
+    }
+
+    /// Any value in the same checksummed envelope, under another `magic` (the replica records).
+    static func encode<Value: Encodable>(_ value: Value, magic: String) throws -> [UInt8] {
+        let payload = try encoder.encode(value)
         let digest = Digest.sha256(of: payload)
         return Array("\(magic) \(version) \(digest) \(payload.count)\n".utf8) + Array(payload)
     }
 
-    public static func decode(_ bytes: [UInt8], path: String) throws -> RunRecord {
+    static func decode<Value: Decodable>(_ bytes: [UInt8], as type: Value.Type, magic: String, path: String) throws -> Value {
         guard let newline = bytes.firstIndex(of: 0x0A) else {
             throw CheckpointError(path: path, reason: bytes.isEmpty ? "is empty" : "has no header line (truncated or not a checkpoint)")
         }
         let header = String(decoding: bytes[..<newline], as: UTF8.self).split(separator: " ")
         guard header.count == 4, header[0] == magic else {
-            throw CheckpointError(path: path, reason: "is not a freightliner checkpoint")
+            throw CheckpointError(path: path, reason: magic == Self.magic ? "is not a freightliner checkpoint" : "is not a \(magic) file")
         }
         // Versions start at 1: a 0 (or anything not a positive number) is damage, not an old format.
         guard let version = Int(header[1]), version >= 1 else { throw CheckpointError(path: path, reason: "has a malformed header") }
@@ -43,7 +52,7 @@ public enum CheckpointFile {
             throw CheckpointError(path: path, reason: "is damaged: its checksum does not match its content")
         }
         do {
-            return try decoder.decode(RunRecord.self, from: Data(payload))
+            return try decoder.decode(Value.self, from: Data(payload))
         } catch {
             throw CheckpointError(path: path, reason: "passes its checksum but cannot be read: \(error)")
         }

@@ -54,8 +54,7 @@ public final class CheckpointWriter: Sendable {
         }
         let shared = self.shared
         let thread = Thread {
-            WriterThread(shared: shared, journal: journal, journalPath: journalPath, snapshotPath: snapshotPath,
-                         directory: directory).run()
+            WriterThread(shared: shared, journal: journal, journalPath: journalPath, snapshotPath: snapshotPath).run()
         }
         thread.name = "freightliner-checkpoint"
         thread.start()
@@ -103,18 +102,16 @@ public final class CheckpointWriter: Sendable {
         let journal: Int32
         let journalPath: String
         let snapshotPath: String
-        let directory: String
         /// The journal's length after its last complete, synced batch. A failed write (a full
         /// disk) may leave part of a line behind; it is cut back to this, so later lines never
         /// follow a torn one and the journal always reads back as whole records.
         private var durableLength: off_t
 
-        init(shared: Shared, journal: Int32, journalPath: String, snapshotPath: String, directory: String) {
+        init(shared: Shared, journal: Int32, journalPath: String, snapshotPath: String) {
             self.shared = shared
             self.journal = journal
             self.journalPath = journalPath
             self.snapshotPath = snapshotPath
-            self.directory = directory
             durableLength = max(0, lseek(journal, 0, SEEK_END))
         }
 
@@ -148,8 +145,8 @@ public final class CheckpointWriter: Sendable {
             guard !batch.isEmpty else { return }
             let result = Result { () throws -> Void in
                 do {
-                    try writeAll(journal, bytes, path: journalPath)
-                    guard fdatasync(journal) == 0 else { throw failure(journalPath, "cannot be synced") }
+                    try DurableFile.writeAll(journal, bytes, path: journalPath)
+                    guard fdatasync(journal) == 0 else { throw DurableFile.failure(journalPath, "cannot be synced") }
                     durableLength += off_t(bytes.count)
                 } catch {
                     _ = ftruncate(journal, durableLength)
@@ -162,51 +159,12 @@ public final class CheckpointWriter: Sendable {
         }
 
         private func writeSnapshot(_ content: [UInt8]) throws {
-            let temporary = "\(snapshotPath).tmp"
-            let file = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard file >= 0 else { throw failure(temporary, "cannot be created") }
-            do {
-                try writeAll(file, content, path: temporary)
-                guard fsync(file) == 0 else { throw failure(temporary, "cannot be synced") }
-                Foundation.close(file)
-            } catch {
-                Foundation.close(file)
-                unlink(temporary)
-                throw error
-            }
-            guard rename(temporary, snapshotPath) == 0 else {
-                let error = failure(snapshotPath, "cannot be replaced")
-                unlink(temporary)
-                throw error
-            }
-            // The rename is durable only once the directory is: until then a crash may bring the
-            // old snapshot back. (The journal, created before the first snapshot, rides along.)
-            let directoryFile = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard directoryFile >= 0 else { throw failure(directory, "cannot be opened to sync it") }
-            // EINVAL: a filesystem that cannot sync directories, where there is nothing more to do.
-            let syncError = fsync(directoryFile) == 0 || errno == EINVAL ? nil : failure(directory, "cannot be synced")
-            Foundation.close(directoryFile)
-            if let syncError { throw syncError }
+            try DurableFile.replace(snapshotPath, with: content)
             // The snapshot now holds everything the journal said; replaying it again would be
             // harmless (records carry whole tag states), but it would grow forever.
-            guard ftruncate(journal, 0) == 0, fdatasync(journal) == 0 else { throw failure(journalPath, "cannot be emptied") }
+            guard ftruncate(journal, 0) == 0, fdatasync(journal) == 0 else { throw DurableFile.failure(journalPath, "cannot be emptied") }
             durableLength = 0
         }
 
-        private func writeAll(_ file: Int32, _ bytes: [UInt8], path: String) throws {
-            try bytes.withUnsafeBytes { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = write(file, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written < 0, errno == EINTR { continue }
-                    guard written > 0 else { throw failure(path, "cannot be written") }
-                    offset += written
-                }
-            }
-        }
-
-        private func failure(_ path: String, _ what: String) -> CheckpointError {
-            CheckpointError(path: path, reason: "\(what): \(String(cString: strerror(errno)))")
-        }
     }
 }

@@ -30,6 +30,11 @@ public struct ReplicationOptions: Sendable {
     public var limitRate: Int64?
     /// What earlier runs learned by rewriting (layers, and manifests they became).
     public var knowledge: RewriteKnowledge
+    /// `--immutable-tags`, with the record it trusts (nil: every tag is checked).
+    public var immutable: ImmutableTags?
+    /// Where the record of what this source/destination pair holds is kept, and that record as
+    /// the run started; updated and saved when the run ends (nil: no record, e.g. a copy).
+    public var replicas: (store: ReplicaStore, record: ReplicaRecord)?
 
     public init(jobs: Int, force: Bool = false, dryRun: Bool = false, retry: RetryPolicy = RetryPolicy(),
                 rewrite: RewriteSettings = RewriteSettings(), limitRate: Int64? = nil, knowledge: RewriteKnowledge = RewriteKnowledge()) {
@@ -110,6 +115,15 @@ public final class Replicator: Sendable {
                 checkpointFailed(error)
             }
         }
+        if !options.dryRun, var (store, record) = options.replicas {
+            record.update(from: final)
+            do {
+                try store.save(record)
+            } catch {
+                events.emit(.warning("the record of what \(record.destination) holds could not be saved (\(error)); "
+                                     + "--immutable-tags checks these tags again next time"))
+            }
+        }
         var summary = ledger.summary(status: status, requests: http?.requestCounts.snapshot ?? [:],
                                      connections: http?.requestCounts.connections ?? 0)
         if let failure = checkpointFailure.value {
@@ -173,7 +187,8 @@ public final class Replicator: Sendable {
                 let copier = ImageCopier(source: job.source, destination: job.destination, repositoryName: job.name,
                                          mover: mover, cache: caches[job.destination.storeIdentity]!,
                                          manifests: pushers[job.destination.storeIdentity]!, compressor: compressor,
-                                         rewrite: options.rewrite, mappings: mappings, events: events, notices: notices,
+                                         rewrite: options.rewrite, mappings: mappings, immutable: options.immutable,
+                                         events: events, notices: notices,
                                          force: options.force, dryRun: options.dryRun)
                 var started = false
                 for tagIndex in pending {

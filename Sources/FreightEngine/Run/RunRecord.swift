@@ -128,6 +128,10 @@ public struct RunSettings: Sendable, Codable, Equatable {
     public var limitRate: Int64?
     /// `--platform`: the platforms of an index copied (nil or empty: all).
     public var platforms: [String]?
+    /// `--immutable-tags`: tags trusted from the replica record (nil: none).
+    public var immutableTags: String?
+    /// `--verify`: every tag checked, whatever the record says.
+    public var verify: Bool?
     public var sourceCredentialsSecret: String?
     public var destinationCredentialsSecret: String?
     public var sourceCredentialsFromFlag: Bool

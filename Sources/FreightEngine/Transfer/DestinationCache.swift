@@ -51,6 +51,14 @@ actor DestinationCache {
         return false
     }
 
+    /// Whether `repository` is known to have `tag`: its tag list (read once) holds it, or this
+    /// run pushed it. Unlike `mayHave`, an unreadable list proves nothing.
+    func lists(_ tag: String, in repository: any ImageRepository) async -> Bool {
+        if pushedTags[repository.path]?.contains(tag) == true { return true }
+        if case .tags(let tags) = await listing(of: repository) { return tags.contains(tag) }
+        return false
+    }
+
     func pushed(_ tag: String, in repository: String) {
         pushedTags[repository, default: []].insert(tag)
     }

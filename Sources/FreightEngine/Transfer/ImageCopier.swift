@@ -33,6 +33,8 @@ struct ImageCopier: Sendable {
     let rewrite: RewriteSettings
     /// Which source manifests became which destination manifests under `rewrite`.
     let mappings: ManifestMappings
+    /// `--immutable-tags` with the replica record; nil with `--verify` or without the option.
+    let immutable: ImmutableTags?
     let events: EventBus
     /// Things said once per run (hints), whichever tag notices them first.
     let notices: Notices
@@ -55,6 +57,14 @@ struct ImageCopier: Sendable {
     }
 
     private func copyThrowing(_ job: TagJob, into record: Locked<Outcome>) async throws -> TagOutcome {
+        // An immutable tag replicated before and still listed at the destination is current,
+        // without a request of its own.
+        if !force, let tag = job.destination, tag == job.source,
+           let entry = immutable?.entry(source: source.path, destination: destination.path, tag: tag),
+           await cache.lists(tag, in: destination) {
+            record.withLock { $0.sourceDigest = entry.source }
+            return .skipped(digest: entry.destination)
+        }
         let root: ManifestDocument
         var existing: Descriptor?
         if !force, let tag = job.destination, !(await cache.mayHave(tag, in: destination)) {

@@ -55,6 +55,14 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "Copy even tags whose manifest the destination already has.")
     var force = false
 
+    @Option(name: .customLong("immutable-tags"),
+            help: ArgumentHelp("Tags matching this regex (anchored) never move once written: one replicated before and still listed "
+                               + "at the destination is current without a request of its own.", valueName: "REGEX"))
+    var immutableTags: String?
+
+    @Flag(help: "Check every tag at both registries, whatever --immutable-tags and the record of earlier runs say.")
+    var verify = false
+
     @Option(name: .customLong("run-id"), help: "Name the run (default: time-based).")
     var runID: String?
 
@@ -69,6 +77,9 @@ struct SyncCommand: AsyncParsableCommand {
     func validate() throws {
         try validateJobs(jobs)
         if let latest, latest < 1 { throw invalid("--latest must be at least 1, got \(latest)") }
+        if let immutableTags {
+            do { _ = try TagPattern(immutableTags) } catch { throw fail(ValidationError("--immutable-tags: \(error)")) }
+        }
         if let runID {
             do { try CheckpointStore.validate(runID: runID) } catch { throw fail(error) }
         }
@@ -121,6 +132,8 @@ struct SyncCommand: AsyncParsableCommand {
         connection.save(into: &settings)
         settings.limitRate = try rate.bytesPerSecond
         settings.platforms = try platformOption.selectors.map(\.description)
+        settings.immutableTags = immutableTags
+        settings.verify = verify ? true : nil
         let record = RunRecord(runID: runID ?? CheckpointStore.newRunID(), createdAt: Date(), source: sourcePrefix.description,
                                destination: destinationPrefix.description, settings: settings, repositories: repositories)
         return try RunLauncher.start(record: record, settings: settings, connections: connections, store: runOptions.store,

@@ -106,9 +106,22 @@ enum RunLauncher {
                                 events: EventBus) throws -> PreparedRun {
         let ledger = RunLedger(record: record, writer: writer)
         let rewrite = settings.rewrite
-        let options = ReplicationOptions(jobs: settings.jobs, force: settings.force, dryRun: dryRun, retry: retry, rewrite: rewrite,
+        var options = ReplicationOptions(jobs: settings.jobs, force: settings.force, dryRun: dryRun, retry: retry, rewrite: rewrite,
                                          limitRate: settings.limitRate,
                                          knowledge: rewrite.isIdentity ? RewriteKnowledge() : RewriteKnowledge(store: store))
+        let replicas = ReplicaStore(checkpointDirectory: store.directory)
+        let pair = (source: settings.source.description, destination: settings.destination.description)
+        let replicated: ReplicaRecord
+        do {
+            replicated = try replicas.load(source: pair.source, destination: pair.destination)
+        } catch {
+            events.emit(.warning("\(error); it is not trusted, and this run writes it anew"))
+            replicated = ReplicaRecord(source: pair.source, destination: pair.destination)
+        }
+        options.replicas = (replicas, replicated)
+        if let pattern = settings.immutableTags.flatMap({ try? TagPattern($0) }), settings.verify != true {
+            options.immutable = ImmutableTags(pattern: pattern, record: replicated)
+        }
         let replicator = Replicator(options: options, events: events, http: connections.http)
         let info = RunInfo(runID: record.runID, source: settings.source.description, destination: settings.destination.description,
                            startedAt: Date(), resumed: resumed, dryRun: dryRun, checkpointPath: ledger.checkpointPath)
