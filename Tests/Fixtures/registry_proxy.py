@@ -9,6 +9,10 @@ needs to provoke:
                        `Link: <...>; rel="next"`); distribution 2.8 always returns every tag.
   --delay-ms N         hold every blob GET for N ms first, so a test can act mid-run (kill,
                        interrupt, delete a tag) without racing the clock.
+  --delete-delay-ms N  the same for every DELETE (a prune a test kills half way).
+  --answer METHOD:REGEX:STATUS   (repeatable) answer STATUS, with a distribution error body and
+                       without forwarding, to METHOD requests whose path matches REGEX (a listing
+                       that fails, a repository that vanished).
 
 Fault injection (a flaky network and an overloaded registry, reproducibly):
 
@@ -139,7 +143,7 @@ class FaultPlan:
             return kind
 
 
-def make_handler(upstream, tags_page_size, delay_ms, stats, plan, stall_ms, retry_after):
+def make_handler(upstream, tags_page_size, delay_ms, stats, plan, stall_ms, retry_after, delete_delay_ms=0, answers=()):
     host, port = upstream.split(":")
 
     class Handler(BaseHTTPRequestHandler):
@@ -257,6 +261,14 @@ def make_handler(upstream, tags_page_size, delay_ms, stats, plan, stall_ms, retr
             stats.add(method)
             if delay_ms and method == "GET" and BLOB_PATH.match(url.path):
                 time.sleep(delay_ms / 1000.0)
+            if delete_delay_ms and method == "DELETE":
+                time.sleep(delete_delay_ms / 1000.0)
+            for answer_method, pattern, status in answers:
+                if method == answer_method and pattern.search(url.path):
+                    self.read_body()
+                    code = {404: "NAME_UNKNOWN", 401: "UNAUTHORIZED", 403: "DENIED"}.get(status, "UNKNOWN")
+                    return self.send_json(status, {"errors": [{"code": code, "message": "answered by the test proxy"}]},
+                                          head_only=method == "HEAD")
             body = self.read_body()
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             if body is not None:
@@ -373,6 +385,8 @@ def main():
     parser.add_argument("--upstream", required=True, help="HOST:PORT of the real registry")
     parser.add_argument("--tags-page-size", type=int, default=0)
     parser.add_argument("--delay-ms", type=int, default=0)
+    parser.add_argument("--delete-delay-ms", type=int, default=0)
+    parser.add_argument("--answer", action="append", default=[], help="METHOD:REGEX:STATUS")
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--faults", default=",".join(FAULT_KINDS))
     parser.add_argument("--seed", default="0")
@@ -385,9 +399,14 @@ def main():
     if unknown:
         parser.error("unknown fault kinds: %s (known: %s)" % (", ".join(sorted(unknown)), ", ".join(FAULT_KINDS)))
     plan = FaultPlan(args.fault_rate, kinds, args.seed, args.fault_streak_limit)
+    answers = []
+    for spec in args.answer:
+        method, _, rest = spec.partition(":")
+        pattern, _, status = rest.rpartition(":")
+        answers.append((method, re.compile(pattern), int(status)))
     server = Server(("127.0.0.1", args.port),
                     make_handler(args.upstream, args.tags_page_size, args.delay_ms, Stats(), plan,
-                                 args.stall_ms, args.retry_after))
+                                 args.stall_ms, args.retry_after, args.delete_delay_ms, answers))
     server.serve_forever()
 
 

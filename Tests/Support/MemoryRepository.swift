@@ -157,6 +157,22 @@ public struct MemoryRepository: ImageRepository {
         return repository.tags.keys.sorted()
     }
 
+    public func deleteManifest(_ reference: String) async throws {
+        let removed = registry.state.withLock { state -> Bool in
+            guard var repository = state.repositories[path] else { return false }
+            defer { state.repositories[path] = repository }
+            if let digest = try? Digest(parsing: reference) {
+                guard repository.manifests.removeValue(forKey: digest) != nil else { return false }
+                repository.tags = repository.tags.filter { $0.value != digest }
+                return true
+            }
+            return repository.tags.removeValue(forKey: reference) != nil
+        }
+        guard removed else {
+            throw RegistryError(status: 404, code: "MANIFEST_UNKNOWN", message: "manifest unknown", operation: "DELETE \(displayName):\(reference)")
+        }
+    }
+
     public func validateTag(_ tag: String) throws {
         try ImageReference.validateTag(tag, in: "\(displayName):\(tag)")
     }

@@ -24,6 +24,8 @@ public final class TestRegistry: Sendable {
         public var authority: TestCertificateAuthority?
         /// With `authority`: refuse clients without a certificate it signed (`http.tls.clientcas`).
         public var requireClientCertificate: Bool
+        /// `storage.delete.enabled`: off, every DELETE is 405 UNSUPPORTED.
+        public var deletes = true
 
         public init(auth: Auth = .none, catalogPageSize: Int? = nil, tls: Bool = false, schema1: Bool = false,
                     authority: TestCertificateAuthority? = nil, requireClientCertificate: Bool = false) {
@@ -76,7 +78,7 @@ public final class TestRegistry: Sendable {
               filesystem:
                 rootdirectory: \(storage)
               delete:
-                enabled: true
+                enabled: \(options.deletes)
             http:
               addr: 127.0.0.1:\(port)
               secret: freightliner-test-\(port)
@@ -192,12 +194,16 @@ public final class RegistryProxy: Sendable {
     private let server: ServerProcess
     private let directory = TemporaryDirectory("proxy")
 
-    public init(upstream: TestRegistry, tagsPageSize: Int = 0, blobDelayMilliseconds: Int = 0, faults: Faults? = nil) throws {
+    /// `answers`: `METHOD:REGEX:STATUS` to answer without forwarding; `deleteDelayMilliseconds`
+    /// holds every DELETE that long.
+    public init(upstream: TestRegistry, tagsPageSize: Int = 0, blobDelayMilliseconds: Int = 0, faults: Faults? = nil,
+                answers: [String] = [], deleteDelayMilliseconds: Int = 0) throws {
         let port = ServerProcess.freePort()
         host = "127.0.0.1:\(port)"
         var arguments = ["python3", "\(Paths.fixtures)/registry_proxy.py", "--port", "\(port)",
                          "--upstream", upstream.host, "--tags-page-size", "\(tagsPageSize)",
-                         "--delay-ms", "\(blobDelayMilliseconds)"]
+                         "--delay-ms", "\(blobDelayMilliseconds)", "--delete-delay-ms", "\(deleteDelayMilliseconds)"]
+        for answer in answers { arguments += ["--answer", answer] }
         if let faults {
             arguments += ["--fault-rate", "\(faults.rate)", "--faults", faults.kinds.map(\.rawValue).joined(separator: ","),
                           "--seed", "\(faults.seed)", "--fault-streak-limit", "\(faults.streakLimit)",

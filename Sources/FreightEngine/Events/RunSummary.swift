@@ -49,6 +49,15 @@ public struct RunSummary: Sendable, Equatable, Codable {
         }
     }
 
+    /// `--prune`: tags deleted at the destination, refused or failed, and still to go.
+    public struct Pruned: Sendable, Equatable, Codable {
+        public var deleted = 0, failed = 0, pending = 0
+
+        public init() {}
+
+        public var isEmpty: Bool { deleted == 0 && failed == 0 && pending == 0 }
+    }
+
     public struct Failure: Sendable, Equatable, Codable {
         public var repository: String
         public var tag: String?
@@ -65,6 +74,7 @@ public struct RunSummary: Sendable, Equatable, Codable {
     public var durationSeconds: Double = 0
     public var session = Session()
     public var failures: [Failure] = []
+    public var pruned = Pruned()
     /// HTTP requests this session sent, by method.
     public var requests: [String: Int] = [:]
     /// TCP connections this session opened (every other request reused one).
@@ -83,7 +93,7 @@ public struct RunSummary: Sendable, Equatable, Codable {
         case bytesTransferred = "bytes_transferred"
         case compression
         case durationSeconds = "duration_seconds"
-        case session, failures, requests, connections
+        case session, failures, requests, connections, pruned
         case checkpointError = "checkpoint_error"
     }
 

@@ -20,8 +20,25 @@ public struct Planner: Sendable {
         self.events = events
     }
 
+    /// A plan, with what the source listed (for `--prune`).
+    public struct Plan: Sendable {
+        public var repositories: [RepositoryRecord]
+        /// The catalog's repositories relative to the source prefix; nil when they were named.
+        public var catalog: [String]?
+        /// Repositories the catalog listed that vanished before their tags could be: the
+        /// listing is not whole.
+        public var vanished: [String]
+        /// Repositories listed with tags of which no filter took one, with those tags.
+        public var unplanned: [PruneRecord.Listed]
+    }
+
     /// `named`: repository paths relative to the source prefix (`--repo`), or nil for the catalog.
     public func plan(named: [String]?) async throws -> [RepositoryRecord] {
+        try await planWithListing(named: named).repositories
+    }
+
+    /// The plan, each repository with every tag the source listed (`sourceTags`), and the catalog.
+    public func planWithListing(named: [String]?) async throws -> Plan {
         let relativePaths: [String]
         if let named {
             relativePaths = named
@@ -32,7 +49,7 @@ public struct Planner: Sendable {
         let selected = relativePaths.filter { filters.includes(repository: $0) }
 
         let lane = AsyncSemaphore(permits: 8)
-        let listed = try await withThrowingTaskGroup(of: (Int, RepositoryRecord?).self) { group in
+        let results = try await withThrowingTaskGroup(of: (Int, Listed).self) { group in
             for (position, relative) in selected.enumerated() {
                 group.addTask {
                     try await lane.withPermit {
@@ -40,7 +57,19 @@ public struct Planner: Sendable {
                     }
                 }
             }
-            return try await group.reduce(into: []) { $0.append($1) }.sorted { $0.0 < $1.0 }.compactMap(\.1)
+            return try await group.reduce(into: []) { $0.append($1) }.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        let listed = results.compactMap { result -> RepositoryRecord? in
+            if case .planned(let record) = result { return record }
+            return nil
+        }
+        let vanished = results.compactMap { result -> String? in
+            if case .vanished(let path) = result { return path }
+            return nil
+        }
+        let unplanned = results.compactMap { result -> PruneRecord.Listed? in
+            if case .empty(let listed) = result { return listed }
+            return nil
         }
         // A filter that keeps nothing is almost always a typo: say so, rather than an empty run.
         if selected.isEmpty, !relativePaths.isEmpty, !filters.repositoryOptions.isEmpty {
@@ -50,10 +79,17 @@ public struct Planner: Sendable {
             events?.emit(.warning("no tag matches \(filters.tagOptions.joined(separator: " ")) in the \(selected.count) "
                                   + "repositories under \(sourcePrefix)"))
         }
-        return listed
+        return Plan(repositories: listed, catalog: named == nil ? relativePaths : nil, vanished: vanished, unplanned: unplanned)
     }
 
-    private func record(for relative: String, explicitlyNamed: Bool) async throws -> RepositoryRecord? {
+    private enum Listed: Sendable {
+        case planned(RepositoryRecord)
+        /// Listed, but no tag of it is taken.
+        case empty(PruneRecord.Listed)
+        case vanished(String)
+    }
+
+    private func record(for relative: String, explicitlyNamed: Bool) async throws -> Listed {
         let sourcePath = sourcePrefix.repository(relative: relative)
         let destinationPath = destinationPrefix.repository(relative: relative)
         let tags: [String]
@@ -64,12 +100,14 @@ public struct Planner: Sendable {
                 throw PlanError(reason: "repository \"\(relative)\" (\(source.registry)/\(sourcePath)) does not exist at the source")
             }
             events?.emit(.warning("\(source.registry)/\(sourcePath) disappeared after the catalog listed it; skipped"))
-            return nil
+            return .vanished(sourcePath)
         }
         let chosen = filters.select(tags)
-        guard !chosen.isEmpty else { return nil }
-        return RepositoryRecord(source: sourcePath, destination: destinationPath,
-                                tags: chosen.map { TagRecord(job: TagJob(source: $0, destination: $0)) })
+        guard !chosen.isEmpty else { return .empty(PruneRecord.Listed(name: relative, destination: destinationPath, sourceTags: tags)) }
+        var record = RepositoryRecord(source: sourcePath, destination: destinationPath,
+                                      tags: chosen.map { TagRecord(job: TagJob(source: $0, destination: $0)) })
+        record.sourceTags = tags
+        return .planned(record)
     }
 }
 

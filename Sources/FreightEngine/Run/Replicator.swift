@@ -35,6 +35,8 @@ public struct ReplicationOptions: Sendable {
     /// Where the record of what this source/destination pair holds is kept, and that record as
     /// the run started; updated and saved when the run ends (nil: no record, e.g. a copy).
     public var replicas: (store: ReplicaStore, record: ReplicaRecord)?
+    /// For `--prune` (the run's record says whether to): the destination's repositories.
+    public var pruneScope: PruneScope?
 
     public init(jobs: Int, force: Bool = false, dryRun: Bool = false, retry: RetryPolicy = RetryPolicy(),
                 rewrite: RewriteSettings = RewriteSettings(), limitRate: Int64? = nil, knowledge: RewriteKnowledge = RewriteKnowledge()) {
@@ -102,9 +104,14 @@ public final class Replicator: Sendable {
             await task.value
         }
 
+        await pruneIfDue(repositories, ledger: ledger)
         let final = ledger.current
+        let failedTags = final.repositories.contains { $0.tags.contains { $0.state == .failed } }
+        // Deletions left count as unfinished work, unless failed tags hold the prune back (the
+        // run failed; a resume retries them first) or nothing is deleted at all (a dry run).
         let anyPending = final.repositories.contains { $0.tags.contains { $0.state == .pending } }
-        let anyFailed = final.repositories.contains { $0.tags.contains { $0.state == .failed } }
+            || (!failedTags && !options.dryRun && (final.prune?.hasWorkLeft ?? false))
+        let anyFailed = failedTags || (final.prune?.hasFailures ?? false)
         let status: RunSummary.Status = anyPending ? .interrupted : anyFailed ? .failed : .completed
         let state: RunRecord.State = anyPending ? .interrupted : anyFailed ? .failed : .completed
         if !options.dryRun {
@@ -132,6 +139,25 @@ public final class Replicator: Sendable {
         }
         events.emit(.runFinished(summary))
         return summary
+    }
+
+    /// `--prune`, once every tag of the run is done and none failed (a failed tag could be one
+    /// the prune would wrongly take for gone at the source... or the destination half-written).
+    private func pruneIfDue(_ repositories: [RepositoryJob], ledger: RunLedger) async {
+        let record = ledger.current
+        guard let prune = record.prune, prune.hasWorkLeft, checkpointFailure.value == nil, !control.isStopping,
+              let scope = options.pruneScope else { return }
+        let tags = record.repositories.flatMap(\.tags)
+        guard !tags.contains(where: { $0.state == .pending }) else { return }
+        guard !tags.contains(where: { $0.state == .failed }) else {
+            events.emit(.warning("nothing is pruned: tags failed, and a prune runs only once everything else succeeded"))
+            return
+        }
+        do {
+            try await Pruner(jobs: repositories, ledger: ledger, scope: scope, events: events, control: control, dryRun: options.dryRun).run()
+        } catch {
+            checkpointFailed(error)
+        }
     }
 
     /// A checkpoint write failed: remember the first failure and stop scheduling. Going on

@@ -81,6 +81,12 @@ public final class RunLedger: Sendable {
         if writer.pendingJournalRecords >= snapshotThreshold { try await writer.snapshot(stamped()) }
     }
 
+    /// Replaces the prune record and saves the run: a deletion counts as done only once saved.
+    func updatePrune(_ prune: PruneRecord) async throws {
+        record.withLock { $0.prune = prune }
+        try await save()
+    }
+
     /// Ends this session in `state` and saves it.
     func end(_ state: RunRecord.State) async throws {
         record.withLock { $0.state = state }
@@ -132,6 +138,15 @@ public final class RunLedger: Sendable {
                 summary.compression.seconds += stats.compressionSeconds ?? 0
             }
             if failed { summary.repositories.failed += 1 } else if !pending { summary.repositories.completed += 1 }
+        }
+        if let prune = record.prune {
+            summary.pruned.deleted = prune.entries.filter { $0.state == .deleted }.count
+            summary.pruned.failed = prune.entries.filter { $0.state == .failed }.count
+            summary.pruned.pending = prune.entries.filter { $0.state == .pending }.count
+            if let refusal = prune.refusal { summary.failures.append(.init(repository: record.destination, tag: nil, reason: refusal)) }
+            for entry in prune.entries where entry.state == .failed {
+                summary.failures.append(.init(repository: entry.repository, tag: entry.tag, reason: "not pruned: \(entry.error ?? "failed")"))
+            }
         }
         summary.session = session.value
         summary.session.durationSeconds = elapsed

@@ -22,6 +22,8 @@ public struct RunRecord: Sendable, Codable, Equatable {
     /// Wall time of the sessions before this one.
     public var previousDuration: Double
     public var repositories: [RepositoryRecord]
+    /// `--prune`: the listing it follows and the deletions (nil without the option).
+    public var prune: PruneRecord?
 
     public init(runID: String, createdAt: Date, source: String, destination: String, settings: RunSettings?,
                 repositories: [RepositoryRecord]) {
@@ -48,7 +50,9 @@ public struct RunRecord: Sendable, Codable, Equatable {
     }
 
     /// Whether `resume` has anything to do.
-    public var isResumable: Bool { state != .completed && progress.done < progress.total }
+    public var isResumable: Bool {
+        state != .completed && (progress.done < progress.total || (prune?.hasWorkLeft ?? false))
+    }
 }
 
 /// One repository of the run: where it comes from and goes to, and its tags.
@@ -58,6 +62,8 @@ public struct RepositoryRecord: Sendable, Codable, Equatable {
     /// Path in the destination registry.
     public var destination: String
     public var tags: [TagRecord]
+    /// Every tag the source listed when the run was planned, filtered or not (kept for `--prune`).
+    public var sourceTags: [String]?
 
     public init(source: String, destination: String, tags: [TagRecord]) {
         self.source = source

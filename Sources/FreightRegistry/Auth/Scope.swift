@@ -4,6 +4,9 @@ public struct Scope: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     public static func pull(_ repository: String) -> Scope { Scope(text: "repository:\(repository):pull") }
     public static func push(_ repository: String) -> Scope { Scope(text: "repository:\(repository):pull,push") }
+    /// Deleting manifests needs its own action in the token spec (`delete`; Harbor and
+    /// distribution's token auth check it).
+    public static func delete(_ repository: String) -> Scope { Scope(text: "repository:\(repository):delete") }
     public static let catalog = Scope(text: "registry:catalog:*")
 
     public init(text: String) { self.text = text }

@@ -26,6 +26,10 @@ public protocol ImageRepository: Sendable {
 
     /// Every tag, in the store's order.
     func tags() async throws -> [String]
+    /// Deletes the manifest a tag or digest names (`DELETE /v2/NAME/manifests/REF`); throws the
+    /// store's refusal as it gave it (a registry that cannot delete by tag, or not at all).
+    func deleteManifest(_ reference: String) async throws
+
     /// Throws a `ReferenceError` naming `tag` when this store cannot hold an image under that
     /// name (a registry tag's grammar, or an OCI layout's `ref.name` grammar), so a copy can
     /// refuse it before moving a byte.

@@ -80,6 +80,17 @@ public actor OCILayout {
         try Self.writeAtomically(Array(try encoder.encode(index)), to: "\(root)/index.json")
     }
 
+    /// Drops the entry named `tag`.
+    public func removeTag(_ tag: String) throws {
+        guard index.manifests.contains(where: { $0.annotations?[Self.refNameAnnotation] == tag }) else {
+            throw LayoutError(path: root, reason: "has no image tagged \"\(tag)\"")
+        }
+        index.manifests.removeAll { $0.annotations?[Self.refNameAnnotation] == tag }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try Self.writeAtomically(Array(try encoder.encode(index)), to: "\(root)/index.json")
+    }
+
     // MARK: Blobs
 
     /// The path of a blob; the digest was validated, and the directory must stay inside the layout.

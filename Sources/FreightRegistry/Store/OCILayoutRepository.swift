@@ -88,6 +88,11 @@ public struct OCILayoutRepository: ImageRepository {
 
     public func tags() async throws -> [String] { await layout.tags() }
 
+    /// Drops a name from `index.json` (the blobs stay: other names may share them).
+    public func deleteManifest(_ reference: String) async throws {
+        try await layout.removeTag(reference)
+    }
+
     public func validateTag(_ tag: String) throws {
         try LayoutRefName.validate(tag, in: "\(displayName):\(tag)")
     }

@@ -145,6 +145,13 @@ public struct RegistryRepository: ImageRepository {
         return false
     }
 
+    public func deleteManifest(_ reference: String) async throws {
+        try await client.prepareForWrite(path)
+        let response = try await client.send(.init(.delete, "/v2/\(path)/manifests/\(reference)", scopes: [.delete(path)],
+                                                   accept: [200, 202, 204], operation: "DELETE \(displayName):\(reference)"))
+        await response.body.discard()
+    }
+
     public func validateTag(_ tag: String) throws {
         try ImageReference.validateTag(tag, in: "\(displayName):\(tag)")
     }

@@ -86,6 +86,8 @@ extension DashboardState {
             log.append(.warning, "stopping: \(reason)", at: date)
         case .warning(let message):
             log.append(.warning, message, at: date)
+        case .tagPruned(let repository, let tag, let dryRun):
+            log.append(.info, "\(dryRun ? "would prune" : "pruned") \(Self.label(repository, tag))", at: date)
         case .runFinished(let summary):
             if summary.status != .completed { run.interruptAll() }
             run.phase = .finished(summary)

@@ -63,6 +63,16 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "Check every tag at both registries, whatever --immutable-tags and the record of earlier runs say.")
     var verify = false
 
+    @Flag(help: "Once everything else succeeded, delete the destination's tags that the source no longer has.")
+    var prune = false
+
+    @Flag(name: .customLong("prune-repos"), help: "With --prune: also the tags of destination repositories the source no longer has.")
+    var pruneRepositories = false
+
+    @Option(name: .customLong("prune-max"), parsing: .unconditional,
+            help: ArgumentHelp("With --prune: delete nothing if more than N tags would go.", valueName: "N"))
+    var pruneMax: Int = 100
+
     @Option(name: .customLong("run-id"), help: "Name the run (default: time-based).")
     var runID: String?
 
@@ -77,6 +87,8 @@ struct SyncCommand: AsyncParsableCommand {
     func validate() throws {
         try validateJobs(jobs)
         if let latest, latest < 1 { throw invalid("--latest must be at least 1, got \(latest)") }
+        if pruneMax < 0 { throw invalid("--prune-max must be 0 or more, got \(pruneMax)") }
+        if pruneRepositories, !prune { throw invalid("--prune-repos goes with --prune") }
         if let immutableTags {
             do { _ = try TagPattern(immutableTags) } catch { throw fail(ValidationError("--immutable-tags: \(error)")) }
         }
@@ -120,7 +132,19 @@ struct SyncCommand: AsyncParsableCommand {
         let connections = wiring.connections
         let planner = Planner(source: try connections.client(for: sourcePrefix.registry, role: .source),
                               sourcePrefix: sourcePrefix, destinationPrefix: destinationPrefix, filters: filters, events: events)
-        let repositories = try await planner.plan(named: named)
+        let plan = try await planner.planWithListing(named: named)
+        var repositories = plan.repositories
+        var pruning: PruneRecord?
+        if prune {
+            var record = PruneRecord(repositories: pruneRepositories, maximum: pruneMax)
+            record.sourceRepositories = plan.catalog
+            record.incomplete = plan.vanished
+            record.unplanned = plan.unplanned
+            pruning = record
+        } else {
+            // Only a prune needs every tag the source listed; the checkpoint stays small without it.
+            for index in repositories.indices { repositories[index].sourceTags = nil }
+        }
         var settings = RunSettings(source: sourcePrefix, destination: destinationPrefix, jobs: jobs, force: force,
                                    insecureRegistries: connection.insecureRegistries, compression: try compression.settings,
                                    format: formatOption.format,
@@ -134,8 +158,9 @@ struct SyncCommand: AsyncParsableCommand {
         settings.platforms = try platformOption.selectors.map(\.description)
         settings.immutableTags = immutableTags
         settings.verify = verify ? true : nil
-        let record = RunRecord(runID: runID ?? CheckpointStore.newRunID(), createdAt: Date(), source: sourcePrefix.description,
+        var record = RunRecord(runID: runID ?? CheckpointStore.newRunID(), createdAt: Date(), source: sourcePrefix.description,
                                destination: destinationPrefix.description, settings: settings, repositories: repositories)
+        record.prune = pruning
         return try RunLauncher.start(record: record, settings: settings, connections: connections, store: runOptions.store,
                                      dryRun: dryRun, retry: connection.retryPolicy, events: events)
     }

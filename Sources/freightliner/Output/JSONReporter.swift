@@ -95,6 +95,8 @@ struct JSONReporter {
             return ["event": "stopping", "reason": reason]
         case .warning(let message):
             return ["event": "warning", "message": message]
+        case .tagPruned(let repository, let tag, let dryRun):
+            return ["event": "tag_pruned", "repository": repository, "tag": tag, "dry_run": dryRun]
         case .runFinished(let summary):
             guard let data = try? JSONEncoder().encode(summary),
                   var object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }

@@ -52,6 +52,8 @@ struct PlainReporter {
                 emit("blob     \(repository) \(digest.algorithm.rawValue):\(digest.short) \(ByteFormat.string(size)) \(transfer.rawValue)")
             case .retrying(let operation, let attempt, let delay, let reason) where chatty:
                 emit("retry    \(operation) (attempt \(attempt + 1) in \(ByteFormat.formatted(delay, decimals: 1))s): \(reason)")
+            case .tagPruned(let repository, let tag, let dryRun):
+                emit("\(dryRun ? "would prune" : "pruned  ") \(repository.isEmpty ? tag : "\(repository):\(tag)")")
             case .stopping(let reason):
                 emit("stopping: \(reason); letting transfers in flight finish")
             case .warning(let message):
@@ -97,6 +99,10 @@ struct PlainReporter {
         lines.append("\(verb): \(tags.total) tags (\(tags.copied) copied, \(tags.skipped) skipped, \(tags.failed) failed) in \(summary.repositories.total) repositories; "
             + "\(ByteFormat.string(summary.session.bytesTransferred)) in \(ByteFormat.duration(summary.session.durationSeconds))"
             + " (\(summary.blobs.copied) blobs uploaded, \(summary.blobs.mounted) mounted, \(summary.blobs.skipped) present)")
+        if !summary.pruned.isEmpty {
+            let p = summary.pruned
+            lines.append("prune: \(p.deleted) tags deleted" + (p.failed > 0 ? ", \(p.failed) not" : "") + (p.pending > 0 ? ", \(p.pending) left" : ""))
+        }
         if summary.compression.layers > 0 || summary.compression.keptLayers > 0 {
             let c = summary.compression
             lines.append("compression: \(c.layers) layers \(ByteFormat.string(c.originalBytes)) -> \(ByteFormat.string(c.compressedBytes)), \(c.keptLayers) kept as they were")

@@ -119,6 +119,15 @@ enum RunLauncher {
             replicated = ReplicaRecord(source: pair.source, destination: pair.destination)
         }
         options.replicas = (replicas, replicated)
+        if record.prune != nil {
+            let destination = settings.destination
+            options.pruneScope = PruneScope(
+                destinationCatalog: {
+                    try await connections.client(for: destination.registry, role: .destination).repositories(under: destination.prefix)
+                        .compactMap { path in destination.relativePath(of: path).map { (name: $0, path: path) } }
+                },
+                destinationRepository: { path in try connections.repository(registry: destination.registry, path: path, role: .destination) })
+        }
         if let pattern = settings.immutableTags.flatMap({ try? TagPattern($0) }), settings.verify != true {
             options.immutable = ImmutableTags(pattern: pattern, record: replicated)
         }
