@@ -10,6 +10,11 @@ needs to provoke:
   --delay-ms N         hold every blob GET for N ms first, so a test can act mid-run (kill,
                        interrupt, delete a tag) without racing the clock.
   --delete-delay-ms N  the same for every DELETE (a prune a test kills half way).
+  --pull-limit N       a pull allowance as Docker Hub's: every manifest GET counts (HEADs do
+                       not); manifest answers carry `ratelimit-limit: N;w=21600` and
+                       `ratelimit-remaining: LEFT;w=21600`, and a GET beyond the limit is 429
+                       TOOMANYREQUESTS, as Docker Hub answers it. `pulls_over_limit` counts those;
+                       POST /_proxy/reset-pulls starts a new window.
   --answer METHOD:REGEX:STATUS   (repeatable) answer STATUS, with a distribution error body and
                        without forwarding, to METHOD requests whose path matches REGEX (a listing
                        that fails, a repository that vanished).
@@ -55,6 +60,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlparse
 
 TAGS_PATH = re.compile(r"^/v2/(?P<name>.+)/tags/list$")
+MANIFEST_PATH = re.compile(r"^/v2/.+/manifests/[^/]+$")
 BLOB_PATH = re.compile(r"^/v2/.+/blobs/sha256:[0-9a-f]{64}$")
 UPLOAD_SESSION = re.compile(r"^(?P<prefix>/v2/.+/blobs/uploads/)[^/]+$")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
@@ -143,8 +149,32 @@ class FaultPlan:
             return kind
 
 
-def make_handler(upstream, tags_page_size, delay_ms, stats, plan, stall_ms, retry_after, delete_delay_ms=0, answers=()):
+class Pulls:
+    """What is left of a --pull-limit allowance."""
+
+    def __init__(self, limit):
+        self.lock = threading.Lock()
+        self.remaining = limit or 0
+
+    def take(self):
+        with self.lock:
+            self.remaining -= 1
+            return self.remaining
+
+    def left(self):
+        with self.lock:
+            return self.remaining
+
+    def reset(self, limit):
+        """The window passes: the whole allowance again."""
+        with self.lock:
+            self.remaining = limit or 0
+
+
+def make_handler(upstream, tags_page_size, delay_ms, stats, plan, stall_ms, retry_after, delete_delay_ms=0, answers=(),
+                 pull_limit=None):
     host, port = upstream.split(":")
+    pulls = Pulls(pull_limit)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -258,11 +288,21 @@ def make_handler(upstream, tags_page_size, delay_ms, stats, plan, stall_ms, retr
             url = urlparse(self.path)
             if url.path == "/_proxy/stats":
                 return self.send_json(200, stats.snapshot())
+            if url.path == "/_proxy/reset-pulls":
+                pulls.reset(pull_limit)
+                return self.send_json(200, {})
             stats.add(method)
             if delay_ms and method == "GET" and BLOB_PATH.match(url.path):
                 time.sleep(delay_ms / 1000.0)
             if delete_delay_ms and method == "DELETE":
                 time.sleep(delete_delay_ms / 1000.0)
+            limited = pull_limit is not None and MANIFEST_PATH.match(url.path) and method in ("GET", "HEAD")
+            if limited and method == "GET":
+                left = pulls.take()
+                if left < 0:
+                    stats.add("pulls_over_limit")
+                    return self.send_json(429, {"errors": [{"code": "TOOMANYREQUESTS", "message": "You have reached your pull rate limit."}]},
+                                          extra=[("ratelimit-limit", "%d;w=21600" % pull_limit), ("ratelimit-remaining", "0;w=21600")])
             for answer_method, pattern, status in answers:
                 if method == answer_method and pattern.search(url.path):
                     self.read_body()
@@ -291,7 +331,11 @@ def make_handler(upstream, tags_page_size, delay_ms, stats, plan, stall_ms, retr
                 data = response.read()
                 length = str(len(data))
                 source = io.BytesIO(data)
-            self.relay(method, response.status, response.getheaders(), length, source, fault)
+            response_headers = response.getheaders()
+            if limited:
+                response_headers = response_headers + [("ratelimit-limit", "%d;w=21600" % pull_limit),
+                                                       ("ratelimit-remaining", "%d;w=21600" % max(pulls.left(), 0))]
+            self.relay(method, response.status, response_headers, length, source, fault)
 
         def relay(self, method, status, headers, length, source, fault):
             """Sends an answer on, applying a reset, stall or truncation fault."""
@@ -387,6 +431,7 @@ def main():
     parser.add_argument("--delay-ms", type=int, default=0)
     parser.add_argument("--delete-delay-ms", type=int, default=0)
     parser.add_argument("--answer", action="append", default=[], help="METHOD:REGEX:STATUS")
+    parser.add_argument("--pull-limit", type=int)
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--faults", default=",".join(FAULT_KINDS))
     parser.add_argument("--seed", default="0")
@@ -406,7 +451,7 @@ def main():
         answers.append((method, re.compile(pattern), int(status)))
     server = Server(("127.0.0.1", args.port),
                     make_handler(args.upstream, args.tags_page_size, args.delay_ms, Stats(), plan,
-                                 args.stall_ms, args.retry_after, args.delete_delay_ms, answers))
+                                 args.stall_ms, args.retry_after, args.delete_delay_ms, answers, args.pull_limit))
     server.serve_forever()
 
 

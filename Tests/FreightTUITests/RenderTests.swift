@@ -41,6 +41,17 @@ struct RenderTests {
         }
     }
 
+    @Test("a source that rations pulls shows what is left in the header, marked once it runs low")
+    func pullsLeft() {
+        var state = SampleRun.state(SampleRun.midRun, now: 42)
+        state.apply(.pullAllowance(registry: "docker.io", remaining: 76, limit: 100), at: SampleRun.at(42))
+        let frame = DashboardRenderer.render(state, width: 120, height: 40, glyphs: .ascii)
+        #expect(frame.text.split(separator: "\n")[1].contains("pulls left 76/100"), "\(frame.text.prefix(300))")
+        state.apply(.pullAllowance(registry: "docker.io", remaining: 3, limit: 100), at: SampleRun.at(43))
+        #expect(state.run.pullsLeft?.isLow == true)
+        #expect(DashboardRenderer.render(state, width: 120, height: 40, glyphs: .ascii).text.contains("pulls left 3/100"))
+    }
+
     @Test("below the minimum, a too-small screen names both sizes")
     func tooSmall() {
         let state = SampleRun.state(SampleRun.midRun, now: 42)

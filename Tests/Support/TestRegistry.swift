@@ -188,6 +188,8 @@ public final class RegistryProxy: Sendable {
         public var requestBodyBytes: Int64
         /// Body bytes sent to the client.
         public var responseBodyBytes: Int64
+        /// Other counters, e.g. `pulls_over_limit` under `--pull-limit`.
+        public var counters: [String: Int] = [:]
     }
 
     public let host: String
@@ -197,13 +199,14 @@ public final class RegistryProxy: Sendable {
     /// `answers`: `METHOD:REGEX:STATUS` to answer without forwarding; `deleteDelayMilliseconds`
     /// holds every DELETE that long.
     public init(upstream: TestRegistry, tagsPageSize: Int = 0, blobDelayMilliseconds: Int = 0, faults: Faults? = nil,
-                answers: [String] = [], deleteDelayMilliseconds: Int = 0) throws {
+                answers: [String] = [], deleteDelayMilliseconds: Int = 0, pullLimit: Int? = nil) throws {
         let port = ServerProcess.freePort()
         host = "127.0.0.1:\(port)"
         var arguments = ["python3", "\(Paths.fixtures)/registry_proxy.py", "--port", "\(port)",
                          "--upstream", upstream.host, "--tags-page-size", "\(tagsPageSize)",
                          "--delay-ms", "\(blobDelayMilliseconds)", "--delete-delay-ms", "\(deleteDelayMilliseconds)"]
         for answer in answers { arguments += ["--answer", answer] }
+        if let pullLimit { arguments += ["--pull-limit", "\(pullLimit)"] }
         if let faults {
             arguments += ["--fault-rate", "\(faults.rate)", "--faults", faults.kinds.map(\.rawValue).joined(separator: ","),
                           "--seed", "\(faults.seed)", "--fault-streak-limit", "\(faults.streakLimit)",
@@ -222,13 +225,14 @@ public final class RegistryProxy: Sendable {
         guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
             throw Shell.Failure(command: ["curl", "http://\(host)/_proxy/stats"], result: .init(status: 0, stdout: text, stderr: ""))
         }
-        var requests: [String: Int] = [:]
+        var requests: [String: Int] = [:], counters: [String: Int] = [:]
         for (key, value) in object {
-            if let count = value as? Int, key.uppercased() == key { requests[key] = count }
+            guard let count = value as? Int else { continue }
+            if key.uppercased() == key { requests[key] = count } else { counters[key] = count }
         }
         return Stats(requests: requests, faults: object["faults"] as? [String: Int] ?? [:],
                      faultsTotal: object["faults_total"] as? Int ?? 0,
                      requestBodyBytes: (object["request_body_bytes"] as? NSNumber)?.int64Value ?? 0,
-                     responseBodyBytes: (object["response_body_bytes"] as? NSNumber)?.int64Value ?? 0)
+                     responseBodyBytes: (object["response_body_bytes"] as? NSNumber)?.int64Value ?? 0, counters: counters)
     }
 }

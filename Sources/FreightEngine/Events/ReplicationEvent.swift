@@ -22,6 +22,8 @@ public enum ReplicationEvent: Sendable {
     /// A transient failure; the operation will be tried again after `delay` seconds.
     case retrying(operation: String, attempt: Int, delay: Double, reason: String)
     case checkpointSaved(path: String, at: Date)
+    /// The source registry stated what is left of its pull allowance.
+    case pullAllowance(registry: String, remaining: Int, limit: Int?)
     /// `--prune` deleted a tag at the destination (with `dryRun`, would delete it).
     case tagPruned(repository: String, tag: String, dryRun: Bool)
     /// A credential source changed state (never its value).

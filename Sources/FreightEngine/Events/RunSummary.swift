@@ -58,6 +58,26 @@ public struct RunSummary: Sendable, Equatable, Codable {
         public var isEmpty: Bool { deleted == 0 && failed == 0 && pending == 0 }
     }
 
+    /// The source's pull allowance as it last stated it (Docker Hub's `ratelimit-*` headers).
+    public struct PullLimit: Sendable, Equatable, Codable {
+        public var registry: String
+        public var remaining: Int
+        public var limit: Int?
+        public var windowSeconds: Int?
+
+        public init(registry: String, remaining: Int, limit: Int?, windowSeconds: Int?) {
+            self.registry = registry
+            self.remaining = remaining
+            self.limit = limit
+            self.windowSeconds = windowSeconds
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case registry, remaining, limit
+            case windowSeconds = "window_seconds"
+        }
+    }
+
     public struct Failure: Sendable, Equatable, Codable {
         public var repository: String
         public var tag: String?
@@ -75,6 +95,7 @@ public struct RunSummary: Sendable, Equatable, Codable {
     public var session = Session()
     public var failures: [Failure] = []
     public var pruned = Pruned()
+    public var pullLimit: PullLimit?
     /// HTTP requests this session sent, by method.
     public var requests: [String: Int] = [:]
     /// TCP connections this session opened (every other request reused one).
@@ -94,6 +115,7 @@ public struct RunSummary: Sendable, Equatable, Codable {
         case compression
         case durationSeconds = "duration_seconds"
         case session, failures, requests, connections, pruned
+        case pullLimit = "pull_limit"
         case checkpointError = "checkpoint_error"
     }
 

@@ -133,6 +133,10 @@ public final class Replicator: Sendable {
         }
         var summary = ledger.summary(status: status, requests: http?.requestCounts.snapshot ?? [:],
                                      connections: http?.requestCounts.connections ?? 0)
+        if let client = (repositories.first?.source as? RegistryRepository)?.client, let allowance = client.allowance {
+            summary.pullLimit = RunSummary.PullLimit(registry: client.registry, remaining: allowance.remaining, limit: allowance.limit,
+                                                     windowSeconds: allowance.windowSeconds)
+        }
         if let failure = checkpointFailure.value {
             events.emit(.warning("the checkpoint could not be written, so the run stopped: \(failure)"))
             summary.checkpointError = failure
@@ -199,6 +203,13 @@ public final class Replicator: Sendable {
             await locations.hint(placed, in: job.destination.path)
         }
         let notices = Notices()
+        // Every registry source spends its pull allowance with care, once it states one.
+        var budgets: [String: PullBudget] = [:]
+        for job in repositories where budgets[job.source.storeIdentity] == nil {
+            guard let registry = job.source as? RegistryRepository else { continue }
+            let client = registry.client
+            budgets[job.source.storeIdentity] = PullBudget { client.allowance }
+        }
         let remaining = Locked(repositories.indices.map { ledger.pendingTags(in: $0).count })
         let anyFailed = Locked(Array(repeating: false, count: repositories.count))
         let events = self.events, control = self.control, options = self.options
@@ -210,7 +221,9 @@ public final class Replicator: Sendable {
                 let mover = movers[job.destination.storeIdentity]!
                 let compressor = options.rewrite.compression.isEnabled && !options.dryRun
                     ? LayerCompressor(settings: options.rewrite.compression, cache: compressionCache, mover: mover) : nil
-                let copier = ImageCopier(source: job.source, destination: job.destination, repositoryName: job.name,
+                let source: any ImageRepository = budgets[job.source.storeIdentity].map { BudgetedRepository(base: job.source, budget: $0) }
+                    ?? job.source
+                let copier = ImageCopier(source: source, destination: job.destination, repositoryName: job.name,
                                          mover: mover, cache: caches[job.destination.storeIdentity]!,
                                          manifests: pushers[job.destination.storeIdentity]!, compressor: compressor,
                                          rewrite: options.rewrite, mappings: mappings, immutable: options.immutable,
@@ -239,7 +252,8 @@ public final class Replicator: Sendable {
                         events.emit(.tagStarted(repository: job.name, tag: tagJob.label))
                         let result = await copier.copy(tagJob)
                         let outcome = result.outcome, stats = result.stats
-                        let interrupted = Task.isCancelled && outcome.isFailure
+                        let interrupted = (Task.isCancelled && outcome.isFailure) || result.deferred != nil
+                        if let reason = result.deferred, control.stop(reason: reason) { events.emit(.stopping(reason: reason)) }
                         do {
                             try await ledger.finish(repository: index, tag: tagIndex, outcome: interrupted ? nil : outcome, stats: stats,
                                                     sourceDigest: result.sourceDigest, rewrites: result.rewrites, blobs: result.blobs)

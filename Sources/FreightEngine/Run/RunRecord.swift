@@ -132,6 +132,8 @@ public struct RunSettings: Sendable, Codable, Equatable {
     public var format: ManifestFormat?
     /// `--limit-rate` in bytes per second (nil: none).
     public var limitRate: Int64?
+    /// `--requests-per-second` to each registry (nil: as many as it takes).
+    public var requestsPerSecond: Int?
     /// `--platform`: the platforms of an index copied (nil or empty: all).
     public var platforms: [String]?
     /// `--immutable-tags`: tags trusted from the replica record (nil: none).

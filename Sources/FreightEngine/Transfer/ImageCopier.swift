@@ -16,6 +16,8 @@ struct ImageCopier: Sendable {
         var rewrites: [LayerRewrite] = []
         /// The blobs the destination holds for the image once copied (nothing in a dry run).
         var blobs: [Digest] = []
+        /// Not copied for a reason that passes (the source's pull limit): the tag stays pending.
+        var deferred: String?
     }
 
     let source: any ImageRepository
@@ -51,6 +53,8 @@ struct ImageCopier: Sendable {
             return progress.withLock { $0.outcome = outcome; return $0 }
         } catch is CancellationError {
             return progress.withLock { $0.outcome = .failed(reason: "cancelled"); return $0 }
+        } catch let limit as PullLimitReached {
+            return progress.withLock { $0.outcome = .failed(reason: "\(limit)"); $0.deferred = "\(limit)"; return $0 }
         } catch {
             return progress.withLock { $0.outcome = .failed(reason: "\(error)"); return $0 }
         }

@@ -24,12 +24,18 @@ public final class RegistryClient: Sendable {
     public let tls: TLSSettings?
     /// Hears of every request that is tried again (what, which attempt, how long until, why).
     public let onRetry: RetryObserver?
+    /// `--requests-per-second`: every request to this registry waits for a token.
+    public let requestRate: TokenBucket?
+    /// Hears of the pull allowance whenever the registry states it (Docker Hub's headers).
+    public let onAllowance: (@Sendable (PullAllowance) -> Void)?
+    private let latestAllowance = Locked<PullAllowance?>(nil)
     let auth: AuthState
     private let prepared = Locked<[String: Task<Void, any Error>]>([:])
 
     public init(registry: String, http: HTTPClient, credentials: any CredentialProvider,
                 insecure: Bool = false, retry: RetryPolicy = RetryPolicy(), preparer: (any RepositoryPreparer)? = nil,
-                tls: TLSSettings? = nil, onRetry: RetryObserver? = nil) {
+                tls: TLSSettings? = nil, onRetry: RetryObserver? = nil, requestRate: TokenBucket? = nil,
+                onAllowance: (@Sendable (PullAllowance) -> Void)? = nil) {
         self.registry = registry
         self.apiHost = registry == ImageReference.dockerHub ? "registry-1.docker.io" : registry
         self.http = http
@@ -38,8 +44,13 @@ public final class RegistryClient: Sendable {
         self.preparer = preparer
         self.tls = tls
         self.onRetry = onRetry
+        self.requestRate = requestRate
+        self.onAllowance = onAllowance
         self.auth = AuthState(registry: registry, provider: credentials)
     }
+
+    /// What the registry last said is left of its pull allowance; nil if it never said.
+    public var allowance: PullAllowance? { latestAllowance.value }
 
     /// Runs the preparer for `repository` once; concurrent writers wait for the same run.
     public func prepareForWrite(_ repository: String) async throws {
@@ -153,11 +164,16 @@ public final class RegistryClient: Sendable {
             if sameHost, let authorization = try await auth.authorization(for: request.scopes, client: self) {
                 headers.set("Authorization", authorization)
             }
+            try await requestRate?.take()
             // Only the registry itself may skip certificate checks: a redirect target on another
             // host (a CDN, object storage) was never named insecure.
             let response = try await http.execute(HTTPRequest(method, url, headers: headers, body: body,
                                                               verifyTLS: !(insecure && sameHost), tls: sameHost ? tls : nil))
             let status = response.status
+            if sameHost, let allowance = PullAllowance(headers: response.headers) {
+                latestAllowance.withLock { $0 = allowance }
+                onAllowance?(allowance)
+            }
 
             if status == 401, sameHost, !retriedAuth, request.isReplayable,
                let challenge = response.headers.values("WWW-Authenticate").lazy.compactMap(AuthChallenge.parse).first {

@@ -30,15 +30,19 @@ public struct RegistryError: Error, CustomStringConvertible {
     public let retryAfter: Double?
     /// Every entry of the body, in order (empty when the body had none).
     public let entries: [Entry]
+    /// A 429 that says the pull allowance is spent (`ratelimit-remaining: 0`): it comes back only
+    /// with the next window, hours away, so trying again now is no use.
+    public let pullLimitSpent: Bool
 
     public init(status: Int, code: String?, message: String, operation: String, retryAfter: Double? = nil,
-                entries: [Entry] = []) {
+                entries: [Entry] = [], pullLimitSpent: Bool = false) {
         self.status = status
         self.code = code
         self.message = message
         self.operation = operation
         self.retryAfter = retryAfter
         self.entries = entries
+        self.pullLimitSpent = pullLimitSpent
     }
 
     /// Decodes an error body; falls back to the HTTP status text when the body is not JSON.
@@ -71,13 +75,14 @@ public struct RegistryError: Error, CustomStringConvertible {
             message = text.isEmpty || text.contains("<") ? Self.reason(status) : text
         }
         self.init(status: status, code: entries.first?.code, message: message, operation: operation,
-                  retryAfter: headers["Retry-After"].flatMap(RetryPolicy.parseRetryAfter), entries: entries)
+                  retryAfter: headers["Retry-After"].flatMap(RetryPolicy.parseRetryAfter), entries: entries,
+                  pullLimitSpent: status == 429 && PullAllowance(headers: headers)?.remaining == 0)
     }
 
     /// The same error with `hint` put before the registry's message.
     public func prefixingMessage(_ hint: String) -> RegistryError {
         RegistryError(status: status, code: code, message: "\(hint): \(message)", operation: operation, retryAfter: retryAfter,
-                      entries: entries)
+                      entries: entries, pullLimitSpent: pullLimitSpent)
     }
 
     /// What the user reads: the registry's own words, with any control characters escaped.
@@ -111,7 +116,7 @@ public struct RegistryError: Error, CustomStringConvertible {
     public var isNotFound: Bool { status == 404 }
     public var isUnauthorized: Bool { status == 401 || status == 403 }
     /// 408, 429 and 5xx may succeed later; everything else is permanent.
-    public var isTransient: Bool { status == 408 || status == 429 || (500...599).contains(status) }
+    public var isTransient: Bool { !pullLimitSpent && (status == 408 || status == 429 || (500...599).contains(status)) }
 
     static func reason(_ status: Int) -> String {
         switch status {

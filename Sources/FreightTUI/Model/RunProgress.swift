@@ -32,6 +32,16 @@ public struct RunProgress: Sendable, Equatable {
     public private(set) var sessionTagsFinished = 0
     public var lastCheckpoint: Date?
     public var finishedAt: Date?
+    /// What the source registry last said is left of its pull allowance.
+    public var pullsLeft: PullsLeft?
+
+    public struct PullsLeft: Sendable, Equatable {
+        public var remaining: Int
+        public var limit: Int?
+
+        /// Little enough left that pulls go one at a time (as the engine judges it).
+        public var isLow: Bool { remaining <= max(5, (limit ?? 0) / 10) }
+    }
     /// The event stream ended (normally right after `runFinished`).
     public var streamEnded = false
 

@@ -86,6 +86,8 @@ extension DashboardState {
             log.append(.warning, "stopping: \(reason)", at: date)
         case .warning(let message):
             log.append(.warning, message, at: date)
+        case .pullAllowance(_, let remaining, let limit):
+            run.pullsLeft = RunProgress.PullsLeft(remaining: remaining, limit: limit)
         case .tagPruned(let repository, let tag, let dryRun):
             log.append(.info, "\(dryRun ? "would prune" : "pruned") \(Self.label(repository, tag))", at: date)
         case .runFinished(let summary):

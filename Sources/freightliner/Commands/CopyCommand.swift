@@ -70,7 +70,7 @@ struct CopyCommand: AsyncParsableCommand {
     private func makePlan(events: EventBus) async throws -> (any ImageRepository, any ImageRepository, [TagJob], Connections) {
         let sourceLocation = try ImageLocation(parsing: source)
         let destinationLocation = try ImageLocation(parsing: destination)
-        let wiring = try connection.wire(onRetry: ConnectionOptions.retryEvents(events)) { events.emit(.secretStatus($0)) }
+        let wiring = try connection.wire(onRetry: ConnectionOptions.retryEvents(events), events: events) { events.emit(.secretStatus($0)) }
         try await wiring.checkSecrets(for: [.source: sourceLocation, .destination: destinationLocation])
         let connections = wiring.connections
         let (sourceRepository, sourceReference) = try connections.repository(for: sourceLocation, role: .source)

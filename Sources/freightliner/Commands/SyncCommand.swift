@@ -127,7 +127,7 @@ struct SyncCommand: AsyncParsableCommand {
 
         let events = EventBus()
         if let warning = compression.ignoredWarning { events.emit(.warning(warning)) }
-        let wiring = try connection.wire(onRetry: ConnectionOptions.retryEvents(events)) { events.emit(.secretStatus($0)) }
+        let wiring = try connection.wire(onRetry: ConnectionOptions.retryEvents(events), events: events) { events.emit(.secretStatus($0)) }
         try await wiring.checkSecrets([.source: sourcePrefix.registry, .destination: destinationPrefix.registry])
         let connections = wiring.connections
         let planner = Planner(source: try connections.client(for: sourcePrefix.registry, role: .source),

@@ -64,6 +64,10 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .customLong("dest-authfile"), help: ArgumentHelp("As --authfile, for the destination registry only.", valueName: "FILE"))
     var destinationAuthFile: String?
 
+    @Option(name: .customLong("requests-per-second"), parsing: .unconditional,
+            help: ArgumentHelp("At most N requests a second to each registry, for registries that ration them.", valueName: "N"))
+    var requestsPerSecond: Int?
+
     @Flag(help: "Trace every HTTP request on stderr: method, URL without its query, status, time (never a header).")
     var debug = false
 
@@ -76,6 +80,7 @@ struct ConnectionOptions: ParsableArguments {
 
     func validate() throws {
         guard retries >= 1, retries <= 100 else { throw invalid("--retries must be 1-100, got \(retries)") }
+        if let requestsPerSecond, requestsPerSecond < 1 { throw invalid("--requests-per-second must be at least 1, got \(requestsPerSecond)") }
         if let retryTimes, !(0...99).contains(retryTimes) { throw invalid("--retry-times must be 0-99, got \(retryTimes)") }
         for (option, file) in [("--authfile", authFile), ("--src-authfile", sourceAuthFile), ("--dest-authfile", destinationAuthFile)] {
             guard let file else { continue }
@@ -124,6 +129,7 @@ struct ConnectionOptions: ParsableArguments {
         settings.destinationCertificateDirectory = roles[.destination]?.certificateDirectory
         settings.sourceAuthFile = roles[.source]?.authFile
         settings.destinationAuthFile = roles[.destination]?.authFile
+        settings.requestsPerSecond = requestsPerSecond
         if sourceTLSVerify == false { settings.insecureRegistries.append(settings.source.registry) }
         if destinationTLSVerify == false { settings.insecureRegistries.append(settings.destination.registry) }
     }

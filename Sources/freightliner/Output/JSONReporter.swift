@@ -95,6 +95,10 @@ struct JSONReporter {
             return ["event": "stopping", "reason": reason]
         case .warning(let message):
             return ["event": "warning", "message": message]
+        case .pullAllowance(let registry, let remaining, let limit):
+            var object: [String: Any] = ["event": "pull_allowance", "registry": registry, "remaining": remaining]
+            object["limit"] = limit
+            return object
         case .tagPruned(let repository, let tag, let dryRun):
             return ["event": "tag_pruned", "repository": repository, "tag": tag, "dry_run": dryRun]
         case .runFinished(let summary):

@@ -99,6 +99,9 @@ struct PlainReporter {
         lines.append("\(verb): \(tags.total) tags (\(tags.copied) copied, \(tags.skipped) skipped, \(tags.failed) failed) in \(summary.repositories.total) repositories; "
             + "\(ByteFormat.string(summary.session.bytesTransferred)) in \(ByteFormat.duration(summary.session.durationSeconds))"
             + " (\(summary.blobs.copied) blobs uploaded, \(summary.blobs.mounted) mounted, \(summary.blobs.skipped) present)")
+        if let pulls = summary.pullLimit {
+            lines.append("pull limit: \(pulls.remaining)\(pulls.limit.map { " of \($0)" } ?? "") left at \(pulls.registry)")
+        }
         if !summary.pruned.isEmpty {
             let p = summary.pruned
             lines.append("prune: \(p.deleted) tags deleted" + (p.failed > 0 ? ", \(p.failed) not" : "") + (p.pending > 0 ? ", \(p.pending) left" : ""))

@@ -28,14 +28,21 @@ final class Connections: Sendable {
     private let destinationPreparer: (@Sendable (String) -> (any RepositoryPreparer)?)?
     private let clients = Locked<[String: RegistryClient]>([:])
     private let onRetry: RetryObserver?
+    /// `--requests-per-second`, one bucket per registry (shared by both roles).
+    private let requestsPerSecond: Double?
+    private let buckets = Locked<[String: TokenBucket]>([:])
+    private let onAllowance: (@Sendable (String, PullAllowance) -> Void)?
 
     init(insecure: [String], retry: RetryPolicy, source: Credentials?, destination: Credentials?,
          sourceExtra: (any CredentialProvider)? = nil, destinationExtra: (any CredentialProvider)? = nil,
          roles: [Role: RoleSettings] = [:], environment: [String: String] = ProcessInfo.processInfo.environment,
          http: HTTPClient = HTTPClient(), destinationPreparer: (@Sendable (String) -> (any RepositoryPreparer)?)? = nil,
-         onRetry: RetryObserver? = nil, observer: @escaping CredentialObserver = { _ in }) {
+         onRetry: RetryObserver? = nil, requestsPerSecond: Double? = nil,
+         onAllowance: (@Sendable (String, PullAllowance) -> Void)? = nil, observer: @escaping CredentialObserver = { _ in }) {
         self.http = http
         self.onRetry = onRetry
+        self.requestsPerSecond = requestsPerSecond
+        self.onAllowance = onAllowance
         self.destinationPreparer = destinationPreparer
         self.insecure = Set(insecure)
         self.retry = retry
@@ -63,10 +70,27 @@ final class Connections: Sendable {
             let client = RegistryClient(registry: registry, http: http, credentials: providers[role]!,
                                         insecure: insecure.contains(registry) || !settings.verifyTLS, retry: retry,
                                         preparer: role == .destination ? destinationPreparer?(registry) : nil, tls: tls,
-                                        onRetry: onRetry)
+                                        onRetry: onRetry, requestRate: bucket(for: registry),
+                                        onAllowance: role == .source ? allowanceReporter(for: registry) : nil)
             clients[key] = client
             return client
         }
+    }
+
+    /// The request bucket of `registry` under `--requests-per-second`, shared by both roles.
+    private func bucket(for registry: String) -> TokenBucket? {
+        guard let rate = requestsPerSecond else { return nil }
+        return buckets.withLock { buckets -> TokenBucket in
+            if let bucket = buckets[registry] { return bucket }
+            let bucket = TokenBucket(ratePerSecond: rate, burst: max(1, rate / 4))
+            buckets[registry] = bucket
+            return bucket
+        }
+    }
+
+    private func allowanceReporter(for registry: String) -> (@Sendable (PullAllowance) -> Void)? {
+        guard let report = onAllowance else { return nil }
+        return { allowance in report(registry, allowance) }
     }
 
     func repository(registry: String, path: String, role: Role) throws -> RegistryRepository {

@@ -44,7 +44,7 @@ extension ConnectionOptions {
     /// and insecure registries it saved; the options given now take precedence.
     func wire(environment: [String: String] = ProcessInfo.processInfo.environment,
               savedSecrets: [Role: String] = [:], savedInsecureRegistries: [String] = [], saved: RunSettings? = nil,
-              onRetry: RetryObserver? = nil,
+              onRetry: RetryObserver? = nil, events: EventBus? = nil,
               observer notify: @escaping CredentialObserver = { _ in }) throws -> CredentialWiring {
         let roleSettings = roleSettings(saved: saved)
         var configuration = HTTPClient.Configuration(environment: environment)
@@ -76,6 +76,7 @@ extension ConnectionOptions {
             Console.error("freightliner: warning: \(flag): the \(role.rawValue) registry's certificate is not checked, so its identity is not either\n")
         }
         let createRepositories = !noCreateRepositories
+        let rate: Double? = (requestsPerSecond ?? saved?.requestsPerSecond).map { Double($0) }
         let connections = Connections(insecure: savedInsecureRegistries + insecureRegistries, retry: retryPolicy,
                                       source: try credentials(.source),
                                       destination: try credentials(.destination), sourceExtra: extra(.source),
@@ -83,7 +84,10 @@ extension ConnectionOptions {
                                       destinationPreparer: { registry in
                                           guard createRepositories, let host = ECRHost(registry: registry) else { return nil }
                                           return ECRRepositoryCreator(host: host, session: { try aws.value() })
-                                      }, onRetry: onRetry ?? Self.printRetry, observer: notify)
+                                      }, onRetry: onRetry ?? Self.printRetry,
+                                      requestsPerSecond: rate,
+                                      onAllowance: events.map(Self.allowanceEvents),
+                                      observer: notify)
         return CredentialWiring(connections: connections, secretCredentials: secrets)
     }
 }
@@ -92,6 +96,13 @@ extension ConnectionOptions {
     /// For commands without an event stream (`ls`): a retry is a plain line on stderr.
     static let printRetry: RetryObserver = { operation, attempt, delay, error in
         Console.error("\(Timestamp.string()) retry    \(operation) (attempt \(attempt + 1) in \(String(format: "%.1f", delay))s): \(error)\n")
+    }
+
+    /// The pull allowance a source states, as `pull_allowance` events (the dashboard's header).
+    static func allowanceEvents(_ events: EventBus) -> @Sendable (String, PullAllowance) -> Void {
+        { registry, allowance in
+            events.emit(.pullAllowance(registry: registry, remaining: allowance.remaining, limit: allowance.limit))
+        }
     }
 
     /// For commands that report through events: a retry is a `retrying` event.

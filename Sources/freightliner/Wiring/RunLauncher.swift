@@ -85,7 +85,7 @@ enum RunLauncher {
         // secrets, or the ones given now, which later resumes then keep.
         let saved = [Role.source: settings.sourceCredentialsSecret, .destination: settings.destinationCredentialsSecret].compactMapValues { $0 }
         let wiring = try connection.wire(savedSecrets: saved, savedInsecureRegistries: settings.insecureRegistries, saved: settings,
-                                         onRetry: ConnectionOptions.retryEvents(events)) {
+                                         onRetry: ConnectionOptions.retryEvents(events), events: events) {
             events.emit(.secretStatus($0))
         }
         try await wiring.checkSecrets([.source: settings.source.registry, .destination: settings.destination.registry])

@@ -50,6 +50,11 @@ enum HeaderPanel {
             if run.tagsCopying > 0 { segments.append(("copying", "\(run.tagsCopying)", .running)) }
             segments.append(("blobs", "\(run.blobsUploaded) up \(run.blobsMounted) mounted \(run.blobsPresent) present", .text))
         }
+        if let pulls = run.pullsLeft {
+            // Where the source rations pulls (Docker Hub), what is left matters more than most.
+            let value = pulls.limit.map { "\(pulls.remaining)/\($0)" } ?? "\(pulls.remaining)"
+            segments.insert(("pulls left", value, pulls.isLow ? .warning : .text), at: min(2, segments.count))
+        }
         if let saved = run.lastCheckpoint { segments.append(("checkpoint", Formatting.ago(saved, now: state.now), .dim)) }
 
         var x = rect.x + 1
