@@ -5,13 +5,18 @@ Starts its own registries on loopback (a fresh, empty destination for every meas
 generates the corpus (Tests/Fixtures/corpus.py, profile `bench`), then measures:
 
   1. skopeo sync, cold and no-op;
-  2. freightliner sync, cold and no-op;
+  2. freightliner sync, cold and no-op (referrers carried, as by default), and the no-op again
+     with `--immutable-tags '.*'` and with `--no-referrers`;
   3. the floor (floor.py): every unique blob streamed once, plus the manifests;
   4. peak RSS of `freightliner copy` of an image with one 512 MiB layer;
   5. a sync SIGKILLed once 90 % of its tags finished, then `freightliner resume` (and the
      same killed at 90 % of the cold run's time, big blobs in flight);
   6. scaling: 10/100/1000 small tags in one repository, 1/10/100 repositories, and what the
      checkpoint's fdatasync costs on 1000 tags;
+
+A quarter of the corpus's tags are signed first (oras_artifacts.py: an SBOM and its signature
+through the referrers tag fallback, and a cosign signature), so the no-ops show what referrers
+cost. skopeo knows no referrers: it is given the images' tags only.
 
 prints a table and writes Tests/Bench/results/latest.json. Never part of `make test`: timings
 on a shared machine are reported, not asserted.
@@ -94,9 +99,9 @@ class Bench:
         summary = summary_of(run["stdout"], summary_required)
         return {"seconds": run["seconds"], "cpu_seconds": run["cpu_seconds"], "rss_kib": run["rss_kib"], "summary": summary}
 
-    def sync(self, source, destination, run_id):
+    def sync(self, source, destination, run_id, *extra):
         result = self.freightliner("sync", source, destination, "--run-id", run_id,
-                                   "--checkpoint-dir", os.path.join(self.workdir, "runs"))
+                                   "--checkpoint-dir", os.path.join(self.workdir, "runs"), *extra)
         summary = result["summary"]
         if summary["status"] != "completed" or summary["tags"]["failed"]:
             raise SystemExit("freightliner sync did not complete: %s" % json.dumps(summary)[:2000])
@@ -111,13 +116,30 @@ class Bench:
 
     # MARK: measurements
 
+    def sign(self, source, repositories, every=4):
+        """Signs every `every`-th tag (sorted) of the corpus; returns how many."""
+        client = Client(source.host)
+        subjects = [(repository, tag) for repository in repositories for tag in sorted(client.tags(repository))][::every]
+
+        def attach(item):
+            repository, tag = item
+            subprocess.run([sys.executable, os.path.join(ROOT, "Tests", "Fixtures", "oras_artifacts.py"), "%s/%s" % (source.host, repository),
+                            tag, "--untagged", "--cosign"], check=True, stdout=subprocess.DEVNULL)
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            list(pool.map(attach, subjects))
+        return len(subjects)
+
     def skopeo(self, source, repositories):
-        """Cold (skopeo's blob-info cache removed: it remembers blobs of wiped registries) and no-op."""
+        """Cold (skopeo's blob-info cache removed: it remembers blobs of wiped registries) and no-op,
+        of the images' tags (skopeo cannot copy the artifacts the referrers tags list)."""
         yaml_path = os.path.join(self.workdir, "skopeo.yml")
+        client = Client(source.host)
         with open(yaml_path, "w") as f:
             f.write("%s:\n  tls-verify: false\n  images:\n" % source.host)
             for repository in repositories:
-                f.write("    %s: []\n" % repository)
+                tags = [tag for tag in sorted(client.tags(repository)) if not tag.startswith("sha256-")]
+                f.write("    %s: [%s]\n" % (repository, ", ".join(json.dumps(tag) for tag in tags)))
         with self.registry("skopeo-dest") as destination:
             if os.path.exists(SKOPEO_CACHE):
                 os.remove(SKOPEO_CACHE)
@@ -130,7 +152,10 @@ class Bench:
             self.counter += 1
             cold = self.sync(source.host, destination.host + "/mirror", "cold-%d" % self.counter)
             noop = self.sync(source.host, destination.host + "/mirror", "noop-%d" % self.counter)
-        return cold, noop
+            immutable = self.sync(source.host, destination.host + "/mirror", "noop-immutable-%d" % self.counter,
+                                  "--immutable-tags", ".*")
+            bare = self.sync(source.host, destination.host + "/mirror", "noop-bare-%d" % self.counter, "--no-referrers")
+        return cold, noop, immutable, bare
 
     def floor(self, source):
         """The floor, cold (floor.replicate) and no-op (floor.noop) on the replica it made."""
@@ -360,6 +385,12 @@ def table(results):
          mark("cold_vs_skopeo", "cold_vs_floor")),
         ("freightliner sync, no-op", m["freightliner_noop"], cpu["freightliner_noop"], "%.2f x skopeo" % r["noop_vs_skopeo"],
          "<= %.2f x skopeo" % TARGETS["noop_vs_skopeo"], mark("noop_vs_skopeo")),
+        ("freightliner sync, no-op, --immutable-tags '.*'", m["freightliner_noop_immutable"], cpu["freightliner_noop_immutable"],
+         "%.2f x skopeo, %.2f x floor" % (m["freightliner_noop_immutable"] / m["skopeo_noop"], m["freightliner_noop_immutable"] / m["floor_noop"]),
+         "", ""),
+        ("freightliner sync, no-op, --no-referrers", m["freightliner_noop_no_referrers"], cpu["freightliner_noop_no_referrers"],
+         "%.2f x skopeo; referrers on: %.2f x this" % (m["freightliner_noop_no_referrers"] / m["skopeo_noop"],
+                                                       m["freightliner_noop"] / m["freightliner_noop_no_referrers"]), "", ""),
         ("freightliner resume after SIGKILL at 90 % of tags", m["resume"], cpu["resume"], "%.2f x cold" % r["resume_vs_cold"],
          "<= %.2f x cold" % TARGETS["resume_vs_cold"], mark("resume_vs_cold")),
         ("freightliner resume after SIGKILL at 90 % of the cold time", m["resume_at_90_percent_of_time"],
@@ -384,10 +415,11 @@ def table(results):
                 " ".join("%s %s" % item for item in row["requests_per_tag"].items()),
                 " ".join("%s %s" % item for item in row["noop_requests_per_tag"].items())))
     corpus_info = results["corpus"]
-    lines += ["", "corpus: %d repositories, %d tags, %.0f MB of unique layers (BENCH_SCALE=%g), median of %d round(s); "
-              "freightliner requests per tag, cold: %s; no-op: %s" % (
-                  corpus_info["repositories"], corpus_info["tags"], corpus_info["unique_layer_bytes"] / 1e6, results["scale"],
-                  results["repeat"], results["requests_per_tag"]["cold"], results["requests_per_tag"]["noop"])]
+    per = results["requests_per_tag"]
+    lines += ["", "corpus: %d repositories, %d tags (%d signed), %.0f MB of unique layers (BENCH_SCALE=%g), median of %d round(s); "
+              "freightliner requests per tag, cold: %s; no-op: %s; no-op --immutable-tags '.*': %s; no-op --no-referrers: %s" % (
+                  corpus_info["repositories"], corpus_info["tags"], corpus_info.get("signed_tags", 0), corpus_info["unique_layer_bytes"] / 1e6,
+                  results["scale"], results["repeat"], per["cold"], per["noop"], per.get("noop_immutable"), per.get("noop_no_referrers"))]
     return "\n".join(lines)
 
 
@@ -415,17 +447,21 @@ def main():
         results["corpus"] = corpus.build(source.host, "bench", scale, os.path.join(workdir, "corpus"), seed=7, jobs=4)
         shutil.rmtree(os.path.join(workdir, "corpus"), ignore_errors=True)
         repositories = Client(source.host).catalog()
-        samples = {key: [] for key in ("skopeo_cold", "skopeo_noop", "freightliner_cold", "freightliner_noop", "floor",
-                                       "floor_noop", "resume", "resume_at_90_percent_of_time")}
+        log("signing a quarter of the tags")
+        results["corpus"]["signed_tags"] = bench.sign(source, repositories)
+        samples = {key: [] for key in ("skopeo_cold", "skopeo_noop", "freightliner_cold", "freightliner_noop", "freightliner_noop_immutable",
+                                       "freightliner_noop_no_referrers", "floor", "floor_noop", "resume", "resume_at_90_percent_of_time")}
         for round_number in range(repeat):
             log("round %d of %d: skopeo sync" % (round_number + 1, repeat))
             cold, noop = bench.skopeo(source, repositories)
             samples["skopeo_cold"].append(cold)
             samples["skopeo_noop"].append(noop)
             log("round %d of %d: freightliner sync" % (round_number + 1, repeat))
-            cold, noop = bench.freightliner_sync(source)
+            cold, noop, immutable, bare = bench.freightliner_sync(source)
             samples["freightliner_cold"].append(cold)
             samples["freightliner_noop"].append(noop)
+            samples["freightliner_noop_immutable"].append(immutable)
+            samples["freightliner_noop_no_referrers"].append(bare)
             log("round %d of %d: floor" % (round_number + 1, repeat))
             cold, noop = bench.floor(source)
             samples["floor"].append(cold)
@@ -442,6 +478,9 @@ def main():
         noop_summary = samples["freightliner_noop"][len(samples["freightliner_noop"]) // 2]["summary"]
         results["requests_per_tag"] = {"cold": per_tag(cold_summary.get("requests", {}), tags),
                                        "noop": per_tag(noop_summary.get("requests", {}), tags)}
+        for key, name in (("freightliner_noop_immutable", "noop_immutable"), ("freightliner_noop_no_referrers", "noop_no_referrers")):
+            middle = samples[key][len(samples[key]) // 2]["summary"]
+            results["requests_per_tag"][name] = per_tag(middle.get("requests", {}), tags)
         log("copy of a 512 MiB layer")
         results["big_layer"] = bench.big_layer()
         if os.environ.get("BENCH_SCALING", "1") != "0":
@@ -460,7 +499,8 @@ def main():
         text = table(results)
         results["table"] = text
         os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-        for sample in samples["freightliner_cold"] + samples["freightliner_noop"]:
+        for sample in (samples["freightliner_cold"] + samples["freightliner_noop"] + samples["freightliner_noop_immutable"]
+                       + samples["freightliner_noop_no_referrers"]):
             sample["summary"].pop("failures", None)
         with open(args.output, "w") as f:
             json.dump(results, f, indent=2, sort_keys=True)

@@ -10,6 +10,13 @@ needs to provoke:
   --delay-ms N         hold every blob GET for N ms first, so a test can act mid-run (kill,
                        interrupt, delete a tag) without racing the clock.
   --delete-delay-ms N  the same for every DELETE (a prune a test kills half way).
+  --referrers          the OCI 1.1 referrers API, which distribution 2.8 lacks, written to the
+                       distribution spec's "Listing Referrers" section: a manifest PUT through
+                       the proxy that has a `subject` is recorded (descriptor with its
+                       artifactType, else its config's media type, and annotations) and answered
+                       with `OCI-Subject`; GET /v2/NAME/referrers/DIGEST[?artifactType=T] serves
+                       the recorded ones as an image index (`OCI-Filters-Applied: artifactType`
+                       when filtered), an empty one for a subject nothing refers to.
   --pull-limit N       a pull allowance as Docker Hub's: every manifest GET counts (HEADs do
                        not); manifest answers carry `ratelimit-limit: N;w=21600` and
                        `ratelimit-remaining: LEFT;w=21600`, and a GET beyond the limit is 429
@@ -47,6 +54,7 @@ arrive, so an upload killed half way counts what it sent) and sent to them
 (`response_body_bytes`).
 """
 import argparse
+import hashlib
 import http.client
 import io
 import json
@@ -60,6 +68,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlparse
 
 TAGS_PATH = re.compile(r"^/v2/(?P<name>.+)/tags/list$")
+REFERRERS_PATH = re.compile(r"^/v2/(?P<name>.+)/referrers/(?P<digest>sha256:[0-9a-f]{64})$")
+MANIFEST_PUT = re.compile(r"^/v2/(?P<name>.+)/manifests/[^/]+$")
+INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
 MANIFEST_PATH = re.compile(r"^/v2/.+/manifests/[^/]+$")
 BLOB_PATH = re.compile(r"^/v2/.+/blobs/sha256:[0-9a-f]{64}$")
 UPLOAD_SESSION = re.compile(r"^(?P<prefix>/v2/.+/blobs/uploads/)[^/]+$")
@@ -149,6 +160,42 @@ class FaultPlan:
             return kind
 
 
+class Referrers:
+    """What referrers API the proxy serves: (repository, subject digest) -> descriptors."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.recorded = {}
+
+    def record(self, name, body, content_type):
+        try:
+            manifest = json.loads(body)
+        except ValueError:
+            return None
+        subject = manifest.get("subject") if isinstance(manifest, dict) else None
+        if not isinstance(subject, dict) or "digest" not in subject:
+            return None
+        descriptor = {"mediaType": manifest.get("mediaType") or content_type,
+                      "digest": "sha256:" + hashlib.sha256(body).hexdigest(), "size": len(body)}
+        artifact_type = manifest.get("artifactType") or (manifest.get("config") or {}).get("mediaType")
+        if artifact_type:
+            descriptor["artifactType"] = artifact_type
+        if manifest.get("annotations"):
+            descriptor["annotations"] = manifest["annotations"]
+        with self.lock:
+            listed = self.recorded.setdefault((name, subject["digest"]), [])
+            if all(d["digest"] != descriptor["digest"] for d in listed):
+                listed.append(descriptor)
+        return subject["digest"]
+
+    def listing(self, name, digest, artifact_type):
+        with self.lock:
+            listed = list(self.recorded.get((name, digest), []))
+        if artifact_type:
+            listed = [d for d in listed if d.get("artifactType") == artifact_type]
+        return {"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": listed}
+
+
 class Pulls:
     """What is left of a --pull-limit allowance."""
 
@@ -172,7 +219,7 @@ class Pulls:
 
 
 def make_handler(upstream, tags_page_size, delay_ms, stats, plan, stall_ms, retry_after, delete_delay_ms=0, answers=(),
-                 pull_limit=None):
+                 pull_limit=None, referrers=None):
     host, port = upstream.split(":")
     pulls = Pulls(pull_limit)
 
@@ -303,6 +350,20 @@ def make_handler(upstream, tags_page_size, delay_ms, stats, plan, stall_ms, retr
                     stats.add("pulls_over_limit")
                     return self.send_json(429, {"errors": [{"code": "TOOMANYREQUESTS", "message": "You have reached your pull rate limit."}]},
                                           extra=[("ratelimit-limit", "%d;w=21600" % pull_limit), ("ratelimit-remaining", "0;w=21600")])
+            referrers_match = REFERRERS_PATH.match(url.path) if referrers is not None else None
+            if referrers_match and method in ("GET", "HEAD"):
+                artifact_type = parse_qs(url.query).get("artifactType", [None])[0]
+                data = json.dumps(referrers.listing(referrers_match.group("name"), referrers_match.group("digest"),
+                                                    artifact_type)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", INDEX_TYPE)
+                self.send_header("Content-Length", str(len(data)))
+                if artifact_type:
+                    self.send_header("OCI-Filters-Applied", "artifactType")
+                self.end_headers()
+                if method == "GET":
+                    self.write_body(data)
+                return None
             for answer_method, pattern, status in answers:
                 if method == answer_method and pattern.search(url.path):
                     self.read_body()
@@ -332,6 +393,11 @@ def make_handler(upstream, tags_page_size, delay_ms, stats, plan, stall_ms, retr
                 length = str(len(data))
                 source = io.BytesIO(data)
             response_headers = response.getheaders()
+            put_match = MANIFEST_PUT.match(url.path) if referrers is not None and method == "PUT" else None
+            if put_match and response.status == 201 and body:
+                subject = referrers.record(put_match.group("name"), body, self.headers.get("Content-Type"))
+                if subject:
+                    response_headers = response_headers + [("OCI-Subject", subject)]
             if limited:
                 response_headers = response_headers + [("ratelimit-limit", "%d;w=21600" % pull_limit),
                                                        ("ratelimit-remaining", "%d;w=21600" % max(pulls.left(), 0))]
@@ -432,6 +498,7 @@ def main():
     parser.add_argument("--delete-delay-ms", type=int, default=0)
     parser.add_argument("--answer", action="append", default=[], help="METHOD:REGEX:STATUS")
     parser.add_argument("--pull-limit", type=int)
+    parser.add_argument("--referrers", action="store_true")
     parser.add_argument("--fault-rate", type=float, default=0.0)
     parser.add_argument("--faults", default=",".join(FAULT_KINDS))
     parser.add_argument("--seed", default="0")
@@ -451,7 +518,8 @@ def main():
         answers.append((method, re.compile(pattern), int(status)))
     server = Server(("127.0.0.1", args.port),
                     make_handler(args.upstream, args.tags_page_size, args.delay_ms, Stats(), plan,
-                                 args.stall_ms, args.retry_after, args.delete_delay_ms, answers, args.pull_limit))
+                                 args.stall_ms, args.retry_after, args.delete_delay_ms, answers, args.pull_limit,
+                                 Referrers() if args.referrers else None))
     server.serve_forever()
 
 

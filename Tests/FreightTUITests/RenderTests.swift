@@ -52,6 +52,22 @@ struct RenderTests {
         #expect(DashboardRenderer.render(state, width: 120, height: 40, glyphs: .ascii).text.contains("pulls left 3/100"))
     }
 
+    @Test("referrers carried with a tag are counted on its row, copied or found current")
+    func referrersPerTag() {
+        var state = SampleRun.state(SampleRun.midRun, now: 42)
+        var signed = TagStats()
+        signed.referrersCopied = 2
+        signed.referrersSkipped = 1
+        state.apply(.tagStarted(repository: "team/api", tag: "3.0.0"), at: SampleRun.at(42))
+        state.apply(.tagFinished(repository: "team/api", tag: "3.0.0", outcome: .skipped(digest: SampleRun.digest("m9")), stats: signed),
+                    at: SampleRun.at(42))
+        state.view.selectedRepository = "team/api"
+        let rows = DashboardRenderer.render(state, width: 120, height: 40, glyphs: .ascii).text.split(separator: "\n")
+        let row = rows.first { $0.contains("3.0.0") }
+        #expect(row?.contains("up to date, 3 referrers") == true, "\(row ?? "no row")")
+        #expect(rows.first { $0.contains("2.0.0") }?.contains("referrer") == false, "no count where none came along")
+    }
+
     @Test("below the minimum, a too-small screen names both sizes")
     func tooSmall() {
         let state = SampleRun.state(SampleRun.midRun, now: 42)

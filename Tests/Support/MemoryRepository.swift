@@ -157,6 +157,13 @@ public struct MemoryRepository: ImageRepository {
         return repository.tags.keys.sorted()
     }
 
+    public func referrers(of subject: Digest) async throws -> [Descriptor]? { nil }
+    public func keepsReferrers() async throws -> Bool { false }
+
+    public func replaceManifest(_ document: ManifestDocument, tag: String, expected: Digest?) async throws {
+        try await putManifest(document, tag: tag)
+    }
+
     public func deleteManifest(_ reference: String) async throws {
         let removed = registry.state.withLock { state -> Bool in
             guard var repository = state.repositories[path] else { return false }

@@ -199,7 +199,7 @@ public final class RegistryProxy: Sendable {
     /// `answers`: `METHOD:REGEX:STATUS` to answer without forwarding; `deleteDelayMilliseconds`
     /// holds every DELETE that long.
     public init(upstream: TestRegistry, tagsPageSize: Int = 0, blobDelayMilliseconds: Int = 0, faults: Faults? = nil,
-                answers: [String] = [], deleteDelayMilliseconds: Int = 0, pullLimit: Int? = nil) throws {
+                answers: [String] = [], deleteDelayMilliseconds: Int = 0, pullLimit: Int? = nil, referrers: Bool = false) throws {
         let port = ServerProcess.freePort()
         host = "127.0.0.1:\(port)"
         var arguments = ["python3", "\(Paths.fixtures)/registry_proxy.py", "--port", "\(port)",
@@ -207,6 +207,7 @@ public final class RegistryProxy: Sendable {
                          "--delay-ms", "\(blobDelayMilliseconds)", "--delete-delay-ms", "\(deleteDelayMilliseconds)"]
         for answer in answers { arguments += ["--answer", answer] }
         if let pullLimit { arguments += ["--pull-limit", "\(pullLimit)"] }
+        if referrers { arguments.append("--referrers") }
         if let faults {
             arguments += ["--fault-rate", "\(faults.rate)", "--faults", faults.kinds.map(\.rawValue).joined(separator: ","),
                           "--seed", "\(faults.seed)", "--fault-streak-limit", "\(faults.streakLimit)",
@@ -216,6 +217,8 @@ public final class RegistryProxy: Sendable {
     }
 
     public func stop() { server.stop() }
+
+    public func reference(_ repositoryAndTag: String) -> String { "\(host)/\(repositoryAndTag)" }
 
     /// The proxy's log (tracebacks of anything unexpected), for failure messages.
     public var log: String { contents(of: server.logPath) }

@@ -19,6 +19,14 @@ public struct ReplicaRecord: Codable, Sendable, Equatable {
     public var destination: String
     /// `SOURCE-REPOSITORY DESTINATION-REPOSITORY` → tag → entry.
     public var repositories: [String: [String: Entry]]
+    /// Referrers carried in full: repository pair → referrers tag (a subject's fallback tag,
+    /// cosign's `.sig`, `.att`, `.sbom`) → what it named at the source then (for a fallback
+    /// tag, a digest of the referrer list). Absent in older records.
+    public var referrers: [String: [String: Digest]]?
+    /// The children of source indexes the tags name, by index digest: content-addressed, so
+    /// always true; a tag found current needs no read of its index to find its children's
+    /// referrers. Absent in older records.
+    public var children: [String: [Digest]]?
 
     public init(source: String, destination: String) {
         self.source = source
@@ -30,6 +38,18 @@ public struct ReplicaRecord: Codable, Sendable, Equatable {
 
     public func entry(source repository: String, destination: String, tag: String) -> Entry? {
         repositories[Self.key(repository, destination)]?[tag]
+    }
+
+    /// Takes in referrers carried and index children learned; children no recorded tag names
+    /// any more are forgotten.
+    mutating func remember(referrers carried: [String: [String: Digest]], children learned: [String: [Digest]]) {
+        var known = referrers ?? [:]
+        for (pair, tags) in carried { known[pair, default: [:]].merge(tags) { _, new in new } }
+        referrers = known.isEmpty ? nil : known
+        var indexes = (children ?? [:]).merging(learned) { _, new in new }
+        let named = Set(repositories.values.flatMap { $0.values.map(\.source.description) })
+        indexes = indexes.filter { named.contains($0.key) }
+        children = indexes.isEmpty ? nil : indexes
     }
 
     /// Takes in what `run` did: a tag copied or found current is recorded with its digests, a

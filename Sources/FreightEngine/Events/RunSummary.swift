@@ -49,6 +49,11 @@ public struct RunSummary: Sendable, Equatable, Codable {
         }
     }
 
+    /// Referrers (signatures, SBOMs, attestations) carried with their subjects, and found there.
+    public struct Referrers: Sendable, Equatable, Codable {
+        public var copied = 0, skipped = 0
+    }
+
     /// `--prune`: tags deleted at the destination, refused or failed, and still to go.
     public struct Pruned: Sendable, Equatable, Codable {
         public var deleted = 0, failed = 0, pending = 0
@@ -95,6 +100,7 @@ public struct RunSummary: Sendable, Equatable, Codable {
     public var session = Session()
     public var failures: [Failure] = []
     public var pruned = Pruned()
+    public var referrers = Referrers()
     public var pullLimit: PullLimit?
     /// HTTP requests this session sent, by method.
     public var requests: [String: Int] = [:]
@@ -114,7 +120,7 @@ public struct RunSummary: Sendable, Equatable, Codable {
         case bytesTransferred = "bytes_transferred"
         case compression
         case durationSeconds = "duration_seconds"
-        case session, failures, requests, connections, pruned
+        case session, failures, requests, connections, pruned, referrers
         case pullLimit = "pull_limit"
         case checkpointError = "checkpoint_error"
     }

@@ -121,7 +121,8 @@ struct Pruner: Sendable {
         return (entries, nil)
     }
 
-    /// The tags of `repository` not in `keeping`, with the manifest each names now.
+    /// The tags of `repository` not in `keeping`, with the manifest each names now. Referrers
+    /// tags are never among them: a fallback index may list referrers only the destination has.
     private func vanished(in repository: any ImageRepository, name: String, keeping: Set<String>) async throws -> [PruneRecord.Entry] {
         let tags: [String]
         do {
@@ -130,7 +131,7 @@ struct Pruner: Sendable {
             return []
         }
         var entries: [PruneRecord.Entry] = []
-        for tag in tags.sorted() where !keeping.contains(tag) {
+        for tag in tags.sorted() where !keeping.contains(tag) && !ReferrerTags.isReferrerTag(tag) {
             entries.append(PruneRecord.Entry(repository: repository.path, name: name, tag: tag,
                                              digest: try await repository.manifestDescriptor(tag)?.digest))
         }

@@ -37,6 +37,14 @@ public struct ReplicationOptions: Sendable {
     public var replicas: (store: ReplicaStore, record: ReplicaRecord)?
     /// For `--prune` (the run's record says whether to): the destination's repositories.
     public var pruneScope: PruneScope?
+    /// Carry referrers along (`--no-referrers` turns it off), only these artifact types when
+    /// any are named (`--referrers-type`).
+    public var referrers = true
+    public var referrerTypes: Set<String> = []
+    /// `--verify`: nothing the replica record says is trusted (immutable tags, referrers carried).
+    public var verify = false
+    /// Tag lists the plan already read, by source repository path (each is read once otherwise).
+    public var sourceTags: [String: [String]] = [:]
 
     public init(jobs: Int, force: Bool = false, dryRun: Bool = false, retry: RetryPolicy = RetryPolicy(),
                 rewrite: RewriteSettings = RewriteSettings(), limitRate: Int64? = nil, knowledge: RewriteKnowledge = RewriteKnowledge()) {
@@ -64,12 +72,15 @@ public final class Replicator: Sendable {
     private let work = Locked<(task: Task<Void, Never>?, abandoned: Bool)>((nil, false))
     /// The first checkpoint write that failed: the run stops scheduling, and says so.
     private let checkpointFailure = Locked<String?>(nil)
+    /// Referrers carried by earlier runs and this one.
+    private let referrerMemory: ReferrerMemory
 
     public init(options: ReplicationOptions, events: EventBus, control: RunControl = RunControl(), http: HTTPClient? = nil) {
         self.options = options
         self.events = events
         self.control = control
         self.http = http
+        referrerMemory = ReferrerMemory(record: options.replicas?.record, trusted: !options.verify)
     }
 
     /// Cancels in-flight work: uploads are aborted (nothing partial becomes visible) and their
@@ -124,6 +135,7 @@ public final class Replicator: Sendable {
         }
         if !options.dryRun, var (store, record) = options.replicas {
             record.update(from: final)
+            await referrerMemory.apply(to: &record)
             do {
                 try store.save(record)
             } catch {
@@ -203,6 +215,10 @@ public final class Replicator: Sendable {
             await locations.hint(placed, in: job.destination.path)
         }
         let notices = Notices()
+        let referrers = options.referrers
+            ? ReferrerCopier(types: options.referrerTypes, sourceTags: SourceTagLists(known: options.sourceTags), fallbackLocks: KeyedMutex(),
+                             memory: referrerMemory)
+            : nil
         // Every registry source spends its pull allowance with care, once it states one.
         var budgets: [String: PullBudget] = [:]
         for job in repositories where budgets[job.source.storeIdentity] == nil {
@@ -226,7 +242,7 @@ public final class Replicator: Sendable {
                 let copier = ImageCopier(source: source, destination: job.destination, repositoryName: job.name,
                                          mover: mover, cache: caches[job.destination.storeIdentity]!,
                                          manifests: pushers[job.destination.storeIdentity]!, compressor: compressor,
-                                         rewrite: options.rewrite, mappings: mappings, immutable: options.immutable,
+                                         rewrite: options.rewrite, mappings: mappings, immutable: options.immutable, referrers: referrers,
                                          events: events, notices: notices,
                                          force: options.force, dryRun: options.dryRun)
                 var started = false

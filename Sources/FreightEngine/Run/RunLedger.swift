@@ -136,6 +136,8 @@ public final class RunLedger: Sendable {
                 summary.compression.originalBytes += stats.originalBytes
                 summary.compression.compressedBytes += stats.compressedBytes
                 summary.compression.seconds += stats.compressionSeconds ?? 0
+                summary.referrers.copied += stats.referrersCopied ?? 0
+                summary.referrers.skipped += stats.referrersSkipped ?? 0
             }
             if failed { summary.repositories.failed += 1 } else if !pending { summary.repositories.completed += 1 }
         }

@@ -140,6 +140,9 @@ public struct RunSettings: Sendable, Codable, Equatable {
     public var immutableTags: String?
     /// `--verify`: every tag checked, whatever the record says.
     public var verify: Bool?
+    /// `--no-referrers` (false), and `--referrers-type`.
+    public var referrers: Bool?
+    public var referrerTypes: [String]?
     public var sourceCredentialsSecret: String?
     public var destinationCredentialsSecret: String?
     public var sourceCredentialsFromFlag: Bool

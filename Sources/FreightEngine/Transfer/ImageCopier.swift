@@ -18,6 +18,10 @@ struct ImageCopier: Sendable {
         var blobs: [Digest] = []
         /// Not copied for a reason that passes (the source's pull limit): the tag stays pending.
         var deferred: String?
+        /// The manifests copied (the root, then every child), whose referrers go with them.
+        var subjects: [Digest]?
+        /// The source manifest's media type, when a HEAD told it.
+        var sourceMediaType: String?
     }
 
     let source: any ImageRepository
@@ -37,6 +41,8 @@ struct ImageCopier: Sendable {
     let mappings: ManifestMappings
     /// `--immutable-tags` with the replica record; nil with `--verify` or without the option.
     let immutable: ImmutableTags?
+    /// Carries referrers (signatures, SBOMs) along; nil with `--no-referrers`.
+    let referrers: ReferrerCopier?
     let events: EventBus
     /// Things said once per run (hints), whichever tag notices them first.
     let notices: Notices
@@ -45,12 +51,25 @@ struct ImageCopier: Sendable {
 
     private var format: ManifestFormat? { rewrite.format }
 
-    /// Copies `job`; never throws: a failure is an outcome, and the run goes on.
-    func copy(_ job: TagJob) async -> Outcome {
+    /// Copies `job`, and with `carryReferrers` the artifacts that refer to what it copied;
+    /// never throws: a failure is an outcome, and the run goes on.
+    func copy(_ job: TagJob, carryReferrers: Bool = true) async -> Outcome {
         let progress = Locked(Outcome(outcome: .failed(reason: "not started"), stats: TagStats()))
         do {
             let outcome = try await copyThrowing(job, into: progress)
-            return progress.withLock { $0.outcome = outcome; return $0 }
+            progress.withLock { $0.outcome = outcome }
+            if carryReferrers, referrers != nil, !rewrite.isIdentity, notices.first("referrers of rewritten images") {
+                events.emit(.warning("referrers (signatures, SBOMs) are not copied with --compress, --format or --platform: "
+                    + "they name the source's digests, which the rewritten images no longer have"))
+            }
+            if carryReferrers, let referrers, rewrite.isIdentity, !dryRun {
+                let counts = try await referrers.carry(try await subjects(of: outcome, record: progress.value, referrers: referrers), with: self)
+                progress.withLock { record in
+                    record.stats.referrersCopied = (record.stats.referrersCopied ?? 0) + counts.copied
+                    record.stats.referrersSkipped = (record.stats.referrersSkipped ?? 0) + counts.skipped
+                }
+            }
+            return progress.value
         } catch is CancellationError {
             return progress.withLock { $0.outcome = .failed(reason: "cancelled"); return $0 }
         } catch let limit as PullLimitReached {
@@ -166,7 +185,28 @@ struct ImageCopier: Sendable {
         if !rewrite.isIdentity, !dryRun {
             await mappings.record(root.digest, fingerprint: rewrite.fingerprint, destination: top.digest)
         }
+        record.withLock { $0.subjects = [top.digest] + children.map(\.digest) }
         return .copied(bytes: record.withLock { $0.stats.bytes }, digest: top.digest)
+    }
+
+    /// The manifests whose referrers go along: those copied, or for a tag found current, its
+    /// manifest and, for an index, its children (as a run once read them, else read now, only
+    /// where referrers may exist).
+    private func subjects(of outcome: TagOutcome, record: Outcome, referrers: ReferrerCopier) async throws -> [Digest] {
+        if let subjects = record.subjects {
+            if let root = subjects.first { await referrers.memory.remember(children: Array(subjects.dropFirst()), of: root) }
+            return subjects
+        }
+        guard case .skipped(let digest) = outcome else { return [] }
+        if let children = await referrers.memory.children(of: digest) { return [digest] + children }
+        guard try await referrers.mayHaveReferrers(in: source) else { return [] }
+        guard record.sourceMediaType.map(MediaType.isIndex) ?? true,
+              case .index(let index) = try await source.manifest(digest.description).content else {
+            await referrers.memory.remember(children: [], of: digest)
+            return [digest]
+        }
+        await referrers.memory.remember(children: index.manifests.map(\.digest), of: digest)
+        return [digest] + index.manifests.map(\.digest)
     }
 
     /// Why `root` is not copied under `--platform`, when it is not: an image of another
@@ -203,7 +243,10 @@ struct ImageCopier: Sendable {
     private func compareWithDestination(_ job: TagJob, record: Locked<Outcome>) async throws -> Comparison {
         async let existingByTag = destinationByTag(job)
         guard let sourceDescriptor = try await source.manifestDescriptor(job.source) else { throw notFound(job.source) }
-        record.withLock { $0.sourceDigest = sourceDescriptor.digest }
+        record.withLock {
+            $0.sourceDigest = sourceDescriptor.digest
+            $0.sourceMediaType = sourceDescriptor.mediaType
+        }
         let existing: Descriptor?
         if job.destination != nil {
             existing = try await existingByTag

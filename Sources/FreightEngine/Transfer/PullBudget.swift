@@ -78,6 +78,11 @@ struct BudgetedRepository: ImageRepository {
     func manifestDescriptor(_ reference: String) async throws -> Descriptor? { try await base.manifestDescriptor(reference) }
     func putManifest(_ document: ManifestDocument, tag: String?) async throws { try await base.putManifest(document, tag: tag) }
     func deleteManifest(_ reference: String) async throws { try await base.deleteManifest(reference) }
+    func referrers(of subject: Digest) async throws -> [Descriptor]? { try await base.referrers(of: subject) }
+    func keepsReferrers() async throws -> Bool { try await base.keepsReferrers() }
+    func replaceManifest(_ document: ManifestDocument, tag: String, expected: Digest?) async throws {
+        try await base.replaceManifest(document, tag: tag, expected: expected)
+    }
     func blobSize(_ digest: Digest) async throws -> Int64? { try await base.blobSize(digest) }
     func openBlob(_ descriptor: Descriptor) async throws -> BlobReader { try await base.openBlob(descriptor) }
     func beginUpload(expected: Descriptor?) async throws -> any BlobUpload { try await base.beginUpload(expected: expected) }

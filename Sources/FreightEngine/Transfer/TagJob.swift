@@ -28,6 +28,10 @@ public struct TagStats: Sendable, Equatable, Codable {
     public var compressedBytes: Int64 = 0
     /// Seconds spent compressing the layers counted above (absent in older checkpoints).
     public var compressionSeconds: Double?
+    /// Referrers (signatures, SBOMs, attestations) carried along, and found already there
+    /// (absent in older checkpoints).
+    public var referrersCopied: Int?
+    public var referrersSkipped: Int?
 
     public init() {}
 
@@ -41,6 +45,8 @@ public struct TagStats: Sendable, Equatable, Codable {
         originalBytes += other.originalBytes
         compressedBytes += other.compressedBytes
         if let seconds = other.compressionSeconds { compressionSeconds = (compressionSeconds ?? 0) + seconds }
+        if let copied = other.referrersCopied { referrersCopied = (referrersCopied ?? 0) + copied }
+        if let skipped = other.referrersSkipped { referrersSkipped = (referrersSkipped ?? 0) + skipped }
     }
 
     mutating func count(_ kind: BlobTransferKind, size: Int64) {

@@ -29,6 +29,9 @@ public final class RegistryClient: Sendable {
     /// Hears of the pull allowance whenever the registry states it (Docker Hub's headers).
     public let onAllowance: (@Sendable (PullAllowance) -> Void)?
     private let latestAllowance = Locked<PullAllowance?>(nil)
+    /// Whether the registry has the OCI 1.1 referrers API: asked once (a probe, or a PUT
+    /// answered with `OCI-Subject`), however many tags want to know at once.
+    private let referrersAPI = Locked<Task<Bool, any Error>?>(nil)
     let auth: AuthState
     private let prepared = Locked<[String: Task<Void, any Error>]>([:])
 
@@ -307,4 +310,26 @@ extension RegistryError {
     static func isTransientStatus(_ status: Int) -> Bool {
         status == 408 || status == 429 || (500...599).contains(status)
     }
+}
+
+extension RegistryClient {
+    /// Whether the registry has the referrers API; the first caller asks with `probe`, the
+    /// others wait for its answer (a failed probe is asked again next time).
+    public func hasReferrersAPI(asking probe: @escaping @Sendable () async throws -> Bool) async throws -> Bool {
+        let task = referrersAPI.withLock { current in
+            if let current { return current }
+            let task = Task { try await probe() }
+            current = task
+            return task
+        }
+        do {
+            return try await task.value
+        } catch {
+            referrersAPI.withLock { if $0 == task { $0 = nil } }
+            throw error
+        }
+    }
+
+    /// The registry said it has the API (a PUT answered with `OCI-Subject`).
+    public func learnReferrersAPI() { referrersAPI.withLock { $0 = Task { true } } }
 }

@@ -26,6 +26,16 @@ public protocol ImageRepository: Sendable {
 
     /// Every tag, in the store's order.
     func tags() async throws -> [String]
+    /// The manifests whose `subject` is `subject`, from the OCI 1.1 referrers API
+    /// (`GET /v2/NAME/referrers/DIGEST`); nil when the store has no such API.
+    func referrers(of subject: Digest) async throws -> [Descriptor]?
+    /// Whether the store keeps referrers itself (its referrers API), so no fallback tag is needed.
+    func keepsReferrers() async throws -> Bool
+    /// Stores `document` under `tag` only if the tag still names `expected` (nil: nothing, or
+    /// anything); a store that cannot tell just stores it. Throws a 412 `RegistryError` when
+    /// the tag moved meanwhile.
+    func replaceManifest(_ document: ManifestDocument, tag: String, expected: Digest?) async throws
+
     /// Deletes the manifest a tag or digest names (`DELETE /v2/NAME/manifests/REF`); throws the
     /// store's refusal as it gave it (a registry that cannot delete by tag, or not at all).
     func deleteManifest(_ reference: String) async throws

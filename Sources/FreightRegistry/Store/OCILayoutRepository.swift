@@ -88,6 +88,14 @@ public struct OCILayoutRepository: ImageRepository {
 
     public func tags() async throws -> [String] { await layout.tags() }
 
+    /// A layout has no referrers API: referrers go by the fallback tag, as in a registry without one.
+    public func referrers(of subject: Digest) async throws -> [Descriptor]? { nil }
+    public func keepsReferrers() async throws -> Bool { false }
+
+    public func replaceManifest(_ document: ManifestDocument, tag: String, expected: Digest?) async throws {
+        try await putManifest(document, tag: tag)
+    }
+
     /// Drops a name from `index.json` (the blobs stay: other names may share them).
     public func deleteManifest(_ reference: String) async throws {
         try await layout.removeTag(reference)

@@ -73,13 +73,25 @@ public struct RegistryRepository: ImageRepository {
     }
 
     public func putManifest(_ document: ManifestDocument, tag: String?) async throws {
+        try await put(document, reference: tag ?? document.digest.description, headers: [:])
+    }
+
+    public func replaceManifest(_ document: ManifestDocument, tag: String, expected: Digest?) async throws {
+        // distribution serves a manifest's ETag as its quoted digest.
+        try await put(document, reference: tag, headers: expected.map { ["If-Match": "\"\($0)\""] } ?? [:])
+    }
+
+    private func put(_ document: ManifestDocument, reference: String, headers extra: HTTPHeaders) async throws {
         try await client.prepareForWrite(path)
-        let reference = tag ?? document.digest.description
         let operation = "PUT \(displayName):\(reference)"
+        var headers: HTTPHeaders = ["Content-Type": document.mediaType]
+        for (name, value) in extra { headers.set(name, value) }
         let response = try await client.send(.init(.put, "/v2/\(path)/manifests/\(reference)", scopes: [.push(path)],
                                                    accept: [200, 201, 202, 204], operation: operation,
-                                                   headers: ["Content-Type": document.mediaType], body: .bytes(document.bytes)))
+                                                   headers: headers, body: .bytes(document.bytes)))
         await response.body.discard()
+        // A registry with the referrers API says so when it takes a manifest with a subject.
+        if response.headers["OCI-Subject"] != nil { client.learnReferrersAPI() }
         if let header = response.headers["Docker-Content-Digest"], let stored = try? Digest(parsing: header),
            stored.algorithm == .sha256, stored != document.digest {
             throw DigestMismatchError(what: "manifest stored at \(displayName):\(reference)",
@@ -143,6 +155,35 @@ public struct RegistryRepository: ImageRepository {
                                              operation: "cancel upload")).body.discard()
         }
         return false
+    }
+
+    public func referrers(of subject: Digest) async throws -> [Descriptor]? {
+        guard try await keepsReferrers() else { return nil }
+        return try await listReferrers(of: subject)
+    }
+
+    /// `GET /v2/NAME/referrers/DIGEST`: the list, or nil from a registry without the API.
+    private func listReferrers(of subject: Digest) async throws -> [Descriptor]? {
+        let operation = "GET referrers of \(displayName)@\(subject.short)"
+        let response = try await client.fetch(.init(.get, "/v2/\(path)/referrers/\(subject)", scopes: [.pull(path)], accept: [200, 400, 404, 405],
+                                                    operation: operation, headers: ["Accept": MediaType.ociIndex]),
+                                              limit: ManifestDocument.maxSize)
+        // A registry with the API never answers 404 (an unknown subject has no referrers): 404
+        // is a registry without it, as distribution 2.8; 400 and 405 are others' way to say so.
+        guard response.status == 200 else { return nil }
+        guard let index = try? JSONDecoder().decode(ImageIndex.self, from: Data(response.body)) else {
+            throw ProtocolError(operation: operation, reason: "the answer is not an image index")
+        }
+        return index.manifests
+    }
+
+    /// A digest nothing refers to: a registry with the API answers it with an empty list.
+    public static let referrersProbe = Digest.sha256(of: Array("freightliner referrers probe".utf8))
+
+    /// Whether the registry has the referrers API, asked once per registry (about a digest
+    /// nothing refers to).
+    public func keepsReferrers() async throws -> Bool {
+        try await client.hasReferrersAPI { try await listReferrers(of: Self.referrersProbe) != nil }
     }
 
     public func deleteManifest(_ reference: String) async throws {

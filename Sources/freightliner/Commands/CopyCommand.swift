@@ -33,6 +33,7 @@ struct CopyCommand: AsyncParsableCommand {
     @OptionGroup var compression: CompressionOptions
     @OptionGroup var formatOption: FormatOption
     @OptionGroup var platformOption: PlatformOption
+    @OptionGroup var referrersOption: ReferrersOption
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var rate: RateOption
     @OptionGroup var output: OutputOptions
@@ -56,8 +57,11 @@ struct CopyCommand: AsyncParsableCommand {
                                                                               tags: plan.tags.map(TagRecord.init))])
         let rewrite = RewriteSettings(compression: try compression.settings, format: formatOption.format,
                                       platforms: try platformOption.selectors)
-        let replicator = Replicator(options: ReplicationOptions(jobs: jobs, force: force, retry: connection.retryPolicy, rewrite: rewrite,
-                                                                limitRate: try rate.bytesPerSecond),
+        var options = ReplicationOptions(jobs: jobs, force: force, retry: connection.retryPolicy, rewrite: rewrite,
+                                         limitRate: try rate.bytesPerSecond)
+        options.referrers = referrersOption.enabled
+        options.referrerTypes = Set(referrersOption.types)
+        let replicator = Replicator(options: options,
                                     events: events, http: plan.connections.http)
         let info = RunInfo(runID: record.runID, source: plan.source.displayName, destination: plan.destination.displayName,
                            startedAt: Date(), resumed: false, dryRun: false, checkpointPath: nil)
@@ -83,7 +87,9 @@ struct CopyCommand: AsyncParsableCommand {
             guard sourceReference == nil, destinationReference == nil else {
                 throw ValidationError("--all-tags copies every tag: name repositories without a tag (got \"\(source)\" -> \"\(destination)\")")
             }
-            let tags = try await sourceRepository.tags()
+            // Referrers tags (sha256-<hex>, cosign's .sig/.att/.sbom) travel with their subjects
+            // (with --no-referrers, not at all).
+            let tags = try await sourceRepository.tags().filter { !ReferrerTags.isReferrerTag($0) }
             guard !tags.isEmpty else { throw ValidationError("\(sourceRepository.displayName) has no tags to copy") }
             // Every name is checked before anything moves: a name the destination cannot hold
             // (a layout's `localhost/app:1` is no registry tag) would fail only after its blobs.

@@ -79,6 +79,7 @@ struct SyncCommand: AsyncParsableCommand {
     @OptionGroup var compression: CompressionOptions
     @OptionGroup var formatOption: FormatOption
     @OptionGroup var platformOption: PlatformOption
+    @OptionGroup var referrersOption: ReferrersOption
     @OptionGroup var runOptions: RunOptions
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var rate: RateOption
@@ -134,6 +135,14 @@ struct SyncCommand: AsyncParsableCommand {
                               sourcePrefix: sourcePrefix, destinationPrefix: destinationPrefix, filters: filters, events: events)
         let plan = try await planner.planWithListing(named: named)
         var repositories = plan.repositories
+        var listing: [String: [String]] = [:]
+        for repository in repositories { listing[repository.source] = repository.sourceTags }
+        // Referrers tags travel with their subjects (or, with --no-referrers, not at all), not as
+        // tags of their own.
+        for index in repositories.indices {
+            repositories[index].tags.removeAll { ReferrerTags.isReferrerTag($0.job.source) }
+        }
+        repositories.removeAll { $0.tags.isEmpty }
         var pruning: PruneRecord?
         if prune {
             var record = PruneRecord(repositories: pruneRepositories, maximum: pruneMax)
@@ -157,11 +166,13 @@ struct SyncCommand: AsyncParsableCommand {
         settings.limitRate = try rate.bytesPerSecond
         settings.platforms = try platformOption.selectors.map(\.description)
         settings.immutableTags = immutableTags
+        settings.referrers = referrersOption.enabled ? nil : false
+        settings.referrerTypes = referrersOption.types.isEmpty ? nil : referrersOption.types
         settings.verify = verify ? true : nil
         var record = RunRecord(runID: runID ?? CheckpointStore.newRunID(), createdAt: Date(), source: sourcePrefix.description,
                                destination: destinationPrefix.description, settings: settings, repositories: repositories)
         record.prune = pruning
         return try RunLauncher.start(record: record, settings: settings, connections: connections, store: runOptions.store,
-                                     dryRun: dryRun, retry: connection.retryPolicy, events: events)
+                                     dryRun: dryRun, retry: connection.retryPolicy, events: events, listing: listing)
     }
 }

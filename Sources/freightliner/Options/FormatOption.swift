@@ -30,3 +30,22 @@ struct PlatformOption: ParsableArguments {
         }
     }
 }
+
+/// `--no-referrers` and `--referrers-type TYPE`, shared by `copy` and `sync`.
+struct ReferrersOption: ParsableArguments {
+    @Flag(name: .customLong("no-referrers"),
+          help: "Do not copy referrers (signatures, SBOMs, attestations) nor their sha256-<hex> tags.")
+    var noReferrers = false
+
+    @Option(name: .customLong("referrers-type"),
+            help: ArgumentHelp("Carry only referrers of this artifactType (repeatable).", valueName: "TYPE"))
+    var types: [String] = []
+
+    var enabled: Bool { !noReferrers }
+
+    func validate() throws {
+        if noReferrers, let type = types.first {
+            throw invalid("--referrers-type \(type) keeps referrers of that type, --no-referrers copies none: give one of the two")
+        }
+    }
+}

@@ -99,6 +99,9 @@ struct PlainReporter {
         lines.append("\(verb): \(tags.total) tags (\(tags.copied) copied, \(tags.skipped) skipped, \(tags.failed) failed) in \(summary.repositories.total) repositories; "
             + "\(ByteFormat.string(summary.session.bytesTransferred)) in \(ByteFormat.duration(summary.session.durationSeconds))"
             + " (\(summary.blobs.copied) blobs uploaded, \(summary.blobs.mounted) mounted, \(summary.blobs.skipped) present)")
+        if summary.referrers.copied + summary.referrers.skipped > 0 {
+            lines.append("referrers: \(summary.referrers.copied) copied, \(summary.referrers.skipped) already there")
+        }
         if let pulls = summary.pullLimit {
             lines.append("pull limit: \(pulls.remaining)\(pulls.limit.map { " of \($0)" } ?? "") left at \(pulls.registry)")
         }

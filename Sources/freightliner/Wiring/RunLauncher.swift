@@ -34,8 +34,9 @@ enum RunLauncher {
     }
 
     /// A new run (or a dry run, which saves nothing).
+    /// `listing`: the source tag lists the plan read, by repository path (for referrers).
     static func start(record: RunRecord, settings: RunSettings, connections: Connections, store: CheckpointStore,
-                      dryRun: Bool, retry: RetryPolicy, events: EventBus) throws -> PreparedRun {
+                      dryRun: Bool, retry: RetryPolicy, events: EventBus, listing: [String: [String]] = [:]) throws -> PreparedRun {
         var writer: CheckpointWriter?
         if !dryRun {
             // A directory without a checkpoint is a run killed before it saved anything: it may
@@ -47,7 +48,7 @@ enum RunLauncher {
             writer = try CheckpointWriter(store: store, runID: record.runID)
         }
         return try prepare(record: record, settings: settings, connections: connections, store: store, writer: writer,
-                           dryRun: dryRun, resumed: false, retry: retry, events: events)
+                           dryRun: dryRun, resumed: false, retry: retry, events: events, listing: listing)
     }
 
     /// Continues a saved run: `runID`, or the newest resumable one. Returns nil (after saying so)
@@ -103,7 +104,7 @@ enum RunLauncher {
 
     private static func prepare(record: RunRecord, settings: RunSettings, connections: Connections, store: CheckpointStore,
                                 writer: CheckpointWriter?, dryRun: Bool, resumed: Bool, retry: RetryPolicy,
-                                events: EventBus) throws -> PreparedRun {
+                                events: EventBus, listing: [String: [String]] = [:]) throws -> PreparedRun {
         let ledger = RunLedger(record: record, writer: writer)
         let rewrite = settings.rewrite
         var options = ReplicationOptions(jobs: settings.jobs, force: settings.force, dryRun: dryRun, retry: retry, rewrite: rewrite,
@@ -119,6 +120,10 @@ enum RunLauncher {
             replicated = ReplicaRecord(source: pair.source, destination: pair.destination)
         }
         options.replicas = (replicas, replicated)
+        options.referrers = settings.referrers ?? true
+        options.referrerTypes = Set(settings.referrerTypes ?? [])
+        options.verify = settings.verify == true
+        options.sourceTags = listing
         if record.prune != nil {
             let destination = settings.destination
             options.pruneScope = PruneScope(

@@ -75,6 +75,12 @@ enum TagsPanel {
 
     static func describe(_ tag: TagProgress) -> (String, StyleRole, String) {
         let earlier = tag.earlier ? "earlier session" : ""
+        // Signatures, SBOMs and attestations that came along (or were there already).
+        let referrers: String = {
+            guard let stats = tag.stats else { return "" }
+            let count = (stats.referrersCopied ?? 0) + (stats.referrersSkipped ?? 0)
+            return count == 0 ? "" : ", \(count) referrer\(count == 1 ? "" : "s")"
+        }()
         switch tag.status {
         case .queued: return ("queued", .pending, "")
         case .copying: return ("copying", .running, "")
@@ -83,10 +89,10 @@ enum TagsPanel {
             var detail = "\(ByteFormat.string(bytes)), \(stats.blobsUploaded) up"
             if stats.blobsMounted > 0 { detail += ", \(stats.blobsMounted) mounted" }
             if stats.blobsSkipped > 0 { detail += ", \(stats.blobsSkipped) present" }
-            return ("copied", .done, detail)
+            return ("copied", .done, detail + referrers)
         case .mounted:
-            return ("mounted", .done, tag.stats.map { "\($0.blobsMounted) blobs mounted, nothing sent" } ?? earlier)
-        case .skipped: return ("skipped", .skipped, earlier.isEmpty ? "up to date" : "up to date, \(earlier)")
+            return ("mounted", .done, tag.stats.map { "\($0.blobsMounted) blobs mounted, nothing sent" + referrers } ?? earlier)
+        case .skipped: return ("skipped", .skipped, (earlier.isEmpty ? "up to date" : "up to date, \(earlier)") + referrers)
         case .failed(let reason): return ("failed", .failed, reason)
         }
     }
