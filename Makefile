@@ -151,11 +151,14 @@ fuzz: tree
 
 ## libfuzzer: Fuzz/ParserFuzzer.swift over the parser modules built with coverage and ASan,
 ## from Fuzz/seeds and the corpus it grew before, for FUZZ_SECONDS; executions to FIGURES
+## (linked from the objects of today's sources only: a file renamed since the last build leaves
+## its old object behind in the build directory)
+FUZZ_MODULES = FreightCore FreightHTTP FreightCloud FreightRegistry FreightEngine FreightTUI
 libfuzzer:
 	$(SWIFT) build --scratch-path $(FUZZ_BUILD) --target FreightTUI -Xswiftc -sanitize=fuzzer,address
 	swiftc -sanitize=fuzzer,address -parse-as-library -g Fuzz/ParserFuzzer.swift -I $(FUZZ_BUILD)/debug/Modules \
 	  $(foreach shim,CCrypto CCurl CZlib CCurses,-Xcc -fmodule-map-file=Sources/$(shim)/module.modulemap) \
-	  $(foreach module,FreightCore FreightHTTP FreightCloud FreightRegistry FreightEngine FreightTUI,$(FUZZ_BUILD)/debug/$(module).build/*.o) \
+	  $(foreach module,$(FUZZ_MODULES),$(foreach source,$(shell find Sources/$(module) -name '*.swift'),$(FUZZ_BUILD)/debug/$(module).build/$(notdir $(source)).o)) \
 	  -lcurl -lcrypto -lz -lncursesw -o $(FUZZ_BUILD)/parser-fuzzer 2> $(FUZZ_BUILD)/link.log \
 	  || { grep -v 'ld.gold: warning' $(FUZZ_BUILD)/link.log; exit 1; }
 	@mkdir -p $(FUZZ_BUILD)/corpus .build

@@ -35,6 +35,8 @@ import oras.provider
 EMPTY_CONFIG = "application/vnd.oci.empty.v1+json"
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 
 
 def put_manifest(registry, container, media_type, document):
@@ -50,7 +52,7 @@ def put_manifest(registry, container, media_type, document):
 def subject_of(registry, repository, reference):
     container = registry.get_container(f"{repository}{'@' if reference.startswith('sha256:') else ':'}{reference}")
     response = registry.do_request(f"{registry.prefix}://{container.manifest_url()}", "GET",
-                                   headers={"Accept": f"{MANIFEST}, {INDEX}"})
+                                   headers={"Accept": f"{MANIFEST}, {INDEX}, {DOCKER_MANIFEST}, {DOCKER_LIST}"})
     if response.status_code != 200:
         raise SystemExit(f"GET {repository} {reference}: {response.status_code}")
     body = response.content

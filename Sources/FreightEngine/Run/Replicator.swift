@@ -133,7 +133,7 @@ public final class Replicator: Sendable {
                 checkpointFailed(error)
             }
         }
-        if !options.dryRun, var (store, record) = options.replicas {
+        if !options.dryRun, let store = options.replicas?.store, var record = options.replicas?.record {
             record.update(from: final)
             await referrerMemory.apply(to: &record)
             do {
