@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Job files (`freightliner run`): YAML with line and column of every node.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         // Tests only: property-based tests of every parser that reads outside input.
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
@@ -37,6 +39,7 @@ let package = Package(
         .executableTarget(name: "freightliner", dependencies: [
             "CBuildInfo", "FreightCore", "FreightHTTP", "FreightRegistry", "FreightEngine", "FreightCloud", "FreightSecrets", "FreightTUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
         ]),
 
         .target(name: "FreightTestSupport", dependencies: ["FreightCore", "FreightRegistry", "CZlib"], path: "Tests/Support"),

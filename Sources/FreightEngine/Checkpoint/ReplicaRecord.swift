@@ -54,8 +54,9 @@ public struct ReplicaRecord: Codable, Sendable, Equatable {
 
     /// Takes in what `run` did: a tag copied or found current is recorded with its digests, a
     /// failed one forgotten; tags the run did not touch keep their entries.
-    public mutating func update(from run: RunRecord) {
-        for repository in run.repositories {
+    /// In a job file's run, only the repositories of `job` (the job of this record's pair).
+    public mutating func update(from run: RunRecord, job: Int? = nil) {
+        for repository in run.repositories where job == nil || run.job(of: repository) == job {
             let key = Self.key(repository.source, repository.destination)
             var tags = repositories[key] ?? [:]
             for tag in repository.tags {

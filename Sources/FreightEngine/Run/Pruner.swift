@@ -20,7 +20,10 @@ public struct PruneScope: Sendable {
 /// `--prune-max` would go, every deletion planned and saved in the checkpoint before the first
 /// one, and each one saved as it is done, so a resume neither repeats nor forgets one.
 struct Pruner: Sendable {
+    /// Every repository of the run (the ledger's order); only those of `job` are pruned.
     let jobs: [RepositoryJob]
+    /// The job whose prune this is (0 in a run of one job).
+    let job: Int
     let ledger: RunLedger
     let scope: PruneScope
     let events: EventBus
@@ -28,13 +31,13 @@ struct Pruner: Sendable {
     let dryRun: Bool
 
     func run() async throws {
-        guard var prune = ledger.current.prune else { return }
+        guard var prune = ledger.current.prunes[job] else { return }
         if !prune.planned {
             let (entries, refusal) = await plan(prune)
             prune.planned = true
             prune.entries = refusal == nil ? entries : []
             prune.refusal = refusal
-            try await ledger.updatePrune(prune)
+            try await ledger.updatePrune(prune, job: job)
             if let refusal { events.emit(.warning(refusal)) }
         }
         guard prune.refusal == nil else { return }
@@ -53,12 +56,12 @@ struct Pruner: Sendable {
                         && (other == index || (prune.entries[other].repository == entry.repository && alsoGone.contains(prune.entries[other].tag)))
                 }
                 for other in gone { prune.entries[other].state = .deleted }
-                try await ledger.updatePrune(prune)
+                try await ledger.updatePrune(prune, job: job)
                 for other in gone { events.emit(.tagPruned(repository: prune.entries[other].name, tag: prune.entries[other].tag, dryRun: false)) }
             case .failed(let reason):
                 prune.entries[index].state = .failed
                 prune.entries[index].error = reason
-                try await ledger.updatePrune(prune)
+                try await ledger.updatePrune(prune, job: job)
                 events.emit(.warning("\(entry.name):\(entry.tag) was not pruned: \(reason)"))
             case .refused(let reason):
                 prune.refusal = reason
@@ -66,7 +69,7 @@ struct Pruner: Sendable {
                     prune.entries[other].state = .failed
                     prune.entries[other].error = "not pruned: the registry refuses deletes"
                 }
-                try await ledger.updatePrune(prune)
+                try await ledger.updatePrune(prune, job: job)
                 events.emit(.warning(reason))
                 return
             }
@@ -83,7 +86,7 @@ struct Pruner: Sendable {
         }
         var entries: [PruneRecord.Entry] = []
         let record = ledger.current
-        for (index, job) in jobs.enumerated() {
+        for (index, job) in jobs.enumerated() where record.job(of: record.repositories[index]) == self.job {
             guard let sourceTags = record.repositories[index].sourceTags else {
                 return ([], "nothing is pruned: the run holds no source listing of \(job.source.displayName)")
             }
@@ -105,6 +108,7 @@ struct Pruner: Sendable {
             guard let sourceRepositories = prune.sourceRepositories else {
                 return ([], "nothing is pruned: --prune-repos needs the source's catalog, and the repositories were named with --repo")
             }
+            // Repositories other jobs of the run write are theirs, not vanished ones.
             let known = Set(sourceRepositories), planned = Set(jobs.map(\.destination.path) + prune.unplanned.map(\.destination))
             do {
                 for (name, path) in try await scope.destinationCatalog() where !known.contains(name) && !planned.contains(path) {

@@ -9,27 +9,22 @@ public struct RepositoryJob: Sendable {
     public let name: String
     public let source: any ImageRepository
     public let destination: any ImageRepository
+    /// Which job of the run it belongs to (`ReplicationOptions.perJob`): 0 but in a job file's run.
+    public let job: Int
 
-    public init(name: String, source: any ImageRepository, destination: any ImageRepository) {
+    public init(name: String, source: any ImageRepository, destination: any ImageRepository, job: Int = 0) {
         self.name = name
         self.source = source
         self.destination = destination
+        self.job = job
     }
 }
 
-public struct ReplicationOptions: Sendable {
-    /// Concurrent blob uploads; tags in flight are twice that, so manifests and HEADs keep
-    /// flowing while blobs stream.
-    public var jobs: Int
-    public var force: Bool
-    public var dryRun: Bool
-    public var retry: RetryPolicy
+/// How one job of a run copies (a `copy` or `sync` is one job; a job file's run, one per job).
+public struct JobOptions: Sendable {
+    public var force = false
     /// How destination manifests differ from the source's (compression, format, platforms).
-    public var rewrite: RewriteSettings
-    /// `--limit-rate`: blob bytes per second for the whole run (nil: as fast as it goes).
-    public var limitRate: Int64?
-    /// What earlier runs learned by rewriting (layers, and manifests they became).
-    public var knowledge: RewriteKnowledge
+    public var rewrite = RewriteSettings()
     /// `--immutable-tags`, with the record it trusts (nil: every tag is checked).
     public var immutable: ImmutableTags?
     /// Where the record of what this source/destination pair holds is kept, and that record as
@@ -43,19 +38,43 @@ public struct ReplicationOptions: Sendable {
     public var referrerTypes: Set<String> = []
     /// `--verify`: nothing the replica record says is trusted (immutable tags, referrers carried).
     public var verify = false
-    /// Tag lists the plan already read, by source repository path (each is read once otherwise).
+
+    public init() {}
+}
+
+public struct ReplicationOptions: Sendable {
+    /// Concurrent blob uploads; tags in flight are twice that, so manifests and HEADs keep
+    /// flowing while blobs stream.
+    public var jobs: Int
+    public var dryRun: Bool
+    public var retry: RetryPolicy
+    /// `--limit-rate`: blob bytes per second for the whole run (nil: as fast as it goes).
+    public var limitRate: Int64?
+    /// What earlier runs learned by rewriting (layers, and manifests they became).
+    public var knowledge: RewriteKnowledge
+    /// Tag lists the plan already read, keyed `STORE-IDENTITY PATH` (each is read once otherwise).
     public var sourceTags: [String: [String]] = [:]
+    /// Each job's options, by `RepositoryJob.job`; never empty.
+    public var perJob: [JobOptions] = [JobOptions()]
 
     public init(jobs: Int, force: Bool = false, dryRun: Bool = false, retry: RetryPolicy = RetryPolicy(),
                 rewrite: RewriteSettings = RewriteSettings(), limitRate: Int64? = nil, knowledge: RewriteKnowledge = RewriteKnowledge()) {
         self.jobs = max(1, jobs)
-        self.force = force
         self.dryRun = dryRun
         self.retry = retry
-        self.rewrite = rewrite
         self.limitRate = limitRate
         self.knowledge = knowledge
+        perJob[0].force = force
+        perJob[0].rewrite = rewrite
     }
+
+    /// The options of a run of one job (`copy`, `sync`).
+    public var single: JobOptions {
+        get { perJob[0] }
+        set { perJob[0] = newValue }
+    }
+
+    func job(_ index: Int) -> JobOptions { perJob.indices.contains(index) ? perJob[index] : perJob[0] }
 
     /// A default suited to registries: I/O bound, so more than the core count.
     public static var defaultJobs: Int { max(4, min(16, ProcessInfo.processInfo.activeProcessorCount * 4)) }
@@ -73,14 +92,14 @@ public final class Replicator: Sendable {
     /// The first checkpoint write that failed: the run stops scheduling, and says so.
     private let checkpointFailure = Locked<String?>(nil)
     /// Referrers carried by earlier runs and this one.
-    private let referrerMemory: ReferrerMemory
+    private let referrerMemories: [ReferrerMemory]
 
     public init(options: ReplicationOptions, events: EventBus, control: RunControl = RunControl(), http: HTTPClient? = nil) {
         self.options = options
         self.events = events
         self.control = control
         self.http = http
-        referrerMemory = ReferrerMemory(record: options.replicas?.record, trusted: !options.verify)
+        referrerMemories = options.perJob.map { ReferrerMemory(record: $0.replicas?.record, trusted: !$0.verify) }
     }
 
     /// Cancels in-flight work: uploads are aborted (nothing partial becomes visible) and their
@@ -121,8 +140,8 @@ public final class Replicator: Sendable {
         // Deletions left count as unfinished work, unless failed tags hold the prune back (the
         // run failed; a resume retries them first) or nothing is deleted at all (a dry run).
         let anyPending = final.repositories.contains { $0.tags.contains { $0.state == .pending } }
-            || (!failedTags && !options.dryRun && (final.prune?.hasWorkLeft ?? false))
-        let anyFailed = failedTags || (final.prune?.hasFailures ?? false)
+            || (!failedTags && !options.dryRun && final.prunes.contains { $0?.hasWorkLeft ?? false })
+        let anyFailed = failedTags || final.prunes.contains { $0?.hasFailures ?? false }
         let status: RunSummary.Status = anyPending ? .interrupted : anyFailed ? .failed : .completed
         let state: RunRecord.State = anyPending ? .interrupted : anyFailed ? .failed : .completed
         if !options.dryRun {
@@ -133,9 +152,10 @@ public final class Replicator: Sendable {
                 checkpointFailed(error)
             }
         }
-        if !options.dryRun, let store = options.replicas?.store, var record = options.replicas?.record {
-            record.update(from: final)
-            await referrerMemory.apply(to: &record)
+        for (index, job) in options.perJob.enumerated() where !options.dryRun {
+            guard let store = job.replicas?.store, var record = job.replicas?.record else { continue }
+            record.update(from: final, job: options.perJob.count > 1 ? index : nil)
+            await referrerMemories[index].apply(to: &record)
             do {
                 try store.save(record)
             } catch {
@@ -157,22 +177,27 @@ public final class Replicator: Sendable {
         return summary
     }
 
-    /// `--prune`, once every tag of the run is done and none failed (a failed tag could be one
-    /// the prune would wrongly take for gone at the source... or the destination half-written).
+    /// `--prune`, job by job, once every tag of the run is done and none failed (a failed tag
+    /// could be one the prune would wrongly take for gone at the source... or the destination
+    /// half-written).
     private func pruneIfDue(_ repositories: [RepositoryJob], ledger: RunLedger) async {
         let record = ledger.current
-        guard let prune = record.prune, prune.hasWorkLeft, checkpointFailure.value == nil, !control.isStopping,
-              let scope = options.pruneScope else { return }
+        guard record.prunes.contains(where: { $0?.hasWorkLeft ?? false }), checkpointFailure.value == nil, !control.isStopping else { return }
         let tags = record.repositories.flatMap(\.tags)
         guard !tags.contains(where: { $0.state == .pending }) else { return }
         guard !tags.contains(where: { $0.state == .failed }) else {
             events.emit(.warning("nothing is pruned: tags failed, and a prune runs only once everything else succeeded"))
             return
         }
-        do {
-            try await Pruner(jobs: repositories, ledger: ledger, scope: scope, events: events, control: control, dryRun: options.dryRun).run()
-        } catch {
-            checkpointFailed(error)
+        for (job, prune) in record.prunes.enumerated() {
+            guard prune?.hasWorkLeft ?? false, let scope = options.job(job).pruneScope, !control.isStopping else { continue }
+            do {
+                try await Pruner(jobs: repositories, job: job, ledger: ledger, scope: scope, events: events, control: control,
+                                 dryRun: options.dryRun).run()
+            } catch {
+                checkpointFailed(error)
+                return
+            }
         }
     }
 
@@ -215,10 +240,10 @@ public final class Replicator: Sendable {
             await locations.hint(placed, in: job.destination.path)
         }
         let notices = Notices()
-        let referrers = options.referrers
-            ? ReferrerCopier(types: options.referrerTypes, sourceTags: SourceTagLists(known: options.sourceTags), fallbackLocks: KeyedMutex(),
-                             memory: referrerMemory)
-            : nil
+        let sourceTags = SourceTagLists(known: options.sourceTags), fallbackLocks = KeyedMutex()
+        let referrers = zip(self.options.perJob, referrerMemories).map { job, memory -> ReferrerCopier? in
+            job.referrers ? ReferrerCopier(types: job.referrerTypes, sourceTags: sourceTags, fallbackLocks: fallbackLocks, memory: memory) : nil
+        }
         // Every registry source spends its pull allowance with care, once it states one.
         var budgets: [String: PullBudget] = [:]
         for job in repositories where budgets[job.source.storeIdentity] == nil {
@@ -235,16 +260,18 @@ public final class Replicator: Sendable {
                 let pending = ledger.pendingTags(in: index)
                 guard !pending.isEmpty else { continue }
                 let mover = movers[job.destination.storeIdentity]!
-                let compressor = options.rewrite.compression.isEnabled && !options.dryRun
-                    ? LayerCompressor(settings: options.rewrite.compression, cache: compressionCache, mover: mover) : nil
+                let policy = options.job(job.job)
+                let compressor = policy.rewrite.compression.isEnabled && !options.dryRun
+                    ? LayerCompressor(settings: policy.rewrite.compression, cache: compressionCache, mover: mover) : nil
                 let source: any ImageRepository = budgets[job.source.storeIdentity].map { BudgetedRepository(base: job.source, budget: $0) }
                     ?? job.source
                 let copier = ImageCopier(source: source, destination: job.destination, repositoryName: job.name,
                                          mover: mover, cache: caches[job.destination.storeIdentity]!,
                                          manifests: pushers[job.destination.storeIdentity]!, compressor: compressor,
-                                         rewrite: options.rewrite, mappings: mappings, immutable: options.immutable, referrers: referrers,
+                                         rewrite: policy.rewrite, mappings: mappings, immutable: policy.immutable,
+                                         referrers: referrers.indices.contains(job.job) ? referrers[job.job] : referrers[0],
                                          events: events, notices: notices,
-                                         force: options.force, dryRun: options.dryRun)
+                                         force: policy.force, dryRun: options.dryRun)
                 var started = false
                 for tagIndex in pending {
                     await control.waitWhilePaused()

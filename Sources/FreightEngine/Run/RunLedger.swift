@@ -82,8 +82,8 @@ public final class RunLedger: Sendable {
     }
 
     /// Replaces the prune record and saves the run: a deletion counts as done only once saved.
-    func updatePrune(_ prune: PruneRecord) async throws {
-        record.withLock { $0.prune = prune }
+    func updatePrune(_ prune: PruneRecord, job: Int) async throws {
+        record.withLock { $0.setPrune(prune, job: job) }
         try await save()
     }
 
@@ -141,11 +141,13 @@ public final class RunLedger: Sendable {
             }
             if failed { summary.repositories.failed += 1 } else if !pending { summary.repositories.completed += 1 }
         }
-        if let prune = record.prune {
-            summary.pruned.deleted = prune.entries.filter { $0.state == .deleted }.count
-            summary.pruned.failed = prune.entries.filter { $0.state == .failed }.count
-            summary.pruned.pending = prune.entries.filter { $0.state == .pending }.count
-            if let refusal = prune.refusal { summary.failures.append(.init(repository: record.destination, tag: nil, reason: refusal)) }
+        for (job, prune) in record.prunes.enumerated() {
+            guard let prune else { continue }
+            summary.pruned.deleted += prune.entries.filter { $0.state == .deleted }.count
+            summary.pruned.failed += prune.entries.filter { $0.state == .failed }.count
+            summary.pruned.pending += prune.entries.filter { $0.state == .pending }.count
+            let destination = record.jobs.map { $0[job].settings.destination.description } ?? record.destination
+            if let refusal = prune.refusal { summary.failures.append(.init(repository: destination, tag: nil, reason: refusal)) }
             for entry in prune.entries where entry.state == .failed {
                 summary.failures.append(.init(repository: entry.repository, tag: entry.tag, reason: "not pruned: \(entry.error ?? "failed")"))
             }

@@ -22,8 +22,14 @@ public struct RunRecord: Sendable, Codable, Equatable {
     /// Wall time of the sessions before this one.
     public var previousDuration: Double
     public var repositories: [RepositoryRecord]
-    /// `--prune`: the listing it follows and the deletions (nil without the option).
+    /// `--prune`: the listing it follows and the deletions (nil without the option). A job
+    /// file's run keeps these in `jobs` instead.
     public var prune: PruneRecord?
+    /// A job file's run (`freightliner run`): each job's settings and prune; its repositories
+    /// say which job they belong to. Nil for a run of one job, whose `settings` and `prune` say it.
+    public var jobs: [JobRecord]?
+    /// A cycle of `freightliner serve`: the job file it runs (its absolute path).
+    public var cycleOf: String?
 
     public init(runID: String, createdAt: Date, source: String, destination: String, settings: RunSettings?,
                 repositories: [RepositoryRecord]) {
@@ -39,6 +45,20 @@ public struct RunRecord: Sendable, Codable, Equatable {
         self.repositories = repositories
     }
 
+    /// Each job's prune record, by job index (one entry for a run of one job).
+    public var prunes: [PruneRecord?] { jobs.map { $0.map(\.prune) } ?? [prune] }
+
+    /// Replaces the prune record of job `index`.
+    public mutating func setPrune(_ record: PruneRecord, job index: Int) {
+        if jobs != nil { jobs![index].prune = record } else { prune = record }
+    }
+
+    /// Each job's settings, by job index (a run of one job: its `settings`, if it has them).
+    public var jobSettings: [RunSettings] { jobs.map { $0.map(\.settings) } ?? (settings.map { [$0] } ?? []) }
+
+    /// The job a repository belongs to.
+    public func job(of repository: RepositoryRecord) -> Int { repository.job ?? 0 }
+
     /// Tags finished (copied or skipped) and in total, for listings.
     public var progress: (done: Int, total: Int) {
         var done = 0, total = 0
@@ -51,7 +71,7 @@ public struct RunRecord: Sendable, Codable, Equatable {
 
     /// Whether `resume` has anything to do.
     public var isResumable: Bool {
-        state != .completed && (progress.done < progress.total || (prune?.hasWorkLeft ?? false))
+        state != .completed && (progress.done < progress.total || prunes.contains { $0?.hasWorkLeft ?? false })
     }
 }
 
@@ -64,11 +84,27 @@ public struct RepositoryRecord: Sendable, Codable, Equatable {
     public var tags: [TagRecord]
     /// Every tag the source listed when the run was planned, filtered or not (kept for `--prune`).
     public var sourceTags: [String]?
+    /// The job of a job file's run it belongs to (nil: the one job).
+    public var job: Int?
 
     public init(source: String, destination: String, tags: [TagRecord]) {
         self.source = source
         self.destination = destination
         self.tags = tags
+    }
+}
+
+/// One job of a job file's run: what it copies where and how (as a `sync` would record it),
+/// and its prune.
+public struct JobRecord: Sendable, Codable, Equatable {
+    public var name: String
+    public var settings: RunSettings
+    public var prune: PruneRecord?
+
+    public init(name: String, settings: RunSettings, prune: PruneRecord? = nil) {
+        self.name = name
+        self.settings = settings
+        self.prune = prune
     }
 }
 
@@ -134,6 +170,8 @@ public struct RunSettings: Sendable, Codable, Equatable {
     public var limitRate: Int64?
     /// `--requests-per-second` to each registry (nil: as many as it takes).
     public var requestsPerSecond: Int?
+    /// A job file's `requests-per-second` of its registries, by host.
+    public var requestsPerSecondByRegistry: [String: Int]?
     /// `--platform`: the platforms of an index copied (nil or empty: all).
     public var platforms: [String]?
     /// `--immutable-tags`: tags trusted from the replica record (nil: none).

@@ -274,7 +274,8 @@ struct ReferrerError: Error, CustomStringConvertible {
     var description: String { "\(what): \(reason)" }
 }
 
-/// Each source repository's tags, listed once per run (or taken from the plan's listing).
+/// Each source repository's tags, listed once per run (or taken from the plan's listing, keyed
+/// `STORE-IDENTITY PATH`).
 actor SourceTagLists {
     private var lists: [String: Task<Set<String>, any Error>] = [:]
 
@@ -284,7 +285,7 @@ actor SourceTagLists {
 
     func tags(of repository: any ImageRepository) async throws -> Set<String> {
         let key = "\(repository.storeIdentity) \(repository.path)"
-        if let task = lists[key] ?? lists[repository.path] { return try await task.value }
+        if let task = lists[key] { return try await task.value }
         let task = Task { Set(try await repository.tags()) }
         lists[key] = task
         return try await task.value

@@ -80,14 +80,21 @@ struct CheckpointsCommand: AsyncParsableCommand {
             print("to:          \(record.destination)")
             print("created:     \(List.format(record.createdAt))")
             print("updated:     \(List.format(record.updatedAt))")
-            if let settings = record.settings {
+            func notes(_ settings: RunSettings) -> String {
                 var notes = ["jobs \(settings.jobs)"]
                 if settings.force { notes.append("force") }
                 if settings.compression.isEnabled { notes.append("compress \(settings.compression.algorithm.rawValue)") }
                 notes += settings.filters
                 if settings.sourceCredentialsFromFlag { notes.append("--src-creds given (not saved)") }
                 if settings.destinationCredentialsFromFlag { notes.append("--dest-creds given (not saved)") }
-                print("settings:    \(notes.joined(separator: ", "))")
+                return notes.joined(separator: ", ")
+            }
+            if let jobs = record.jobs {
+                for job in jobs {
+                    print("job:         \(job.name): \(job.settings.source) -> \(job.settings.destination) (\(notes(job.settings)))")
+                }
+            } else if let settings = record.settings {
+                print("settings:    \(notes(settings))")
             }
             print("")
             var rows = [["REPOSITORY", "DONE", "COPIED", "SKIPPED", "FAILED", "BYTES"]]

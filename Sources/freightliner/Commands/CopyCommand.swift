@@ -59,8 +59,8 @@ struct CopyCommand: AsyncParsableCommand {
                                       platforms: try platformOption.selectors)
         var options = ReplicationOptions(jobs: jobs, force: force, retry: connection.retryPolicy, rewrite: rewrite,
                                          limitRate: try rate.bytesPerSecond)
-        options.referrers = referrersOption.enabled
-        options.referrerTypes = Set(referrersOption.types)
+        options.single.referrers = referrersOption.enabled
+        options.single.referrerTypes = Set(referrersOption.types)
         let replicator = Replicator(options: options,
                                     events: events, http: plan.connections.http)
         let info = RunInfo(runID: record.runID, source: plan.source.displayName, destination: plan.destination.displayName,

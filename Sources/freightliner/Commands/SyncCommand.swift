@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import FreightCore
 import FreightEngine
+import FreightHTTP
 import FreightRegistry
 
 struct SyncCommand: AsyncParsableCommand {
@@ -90,8 +91,14 @@ struct SyncCommand: AsyncParsableCommand {
         if let latest, latest < 1 { throw invalid("--latest must be at least 1, got \(latest)") }
         if pruneMax < 0 { throw invalid("--prune-max must be 0 or more, got \(pruneMax)") }
         if pruneRepositories, !prune { throw invalid("--prune-repos goes with --prune") }
-        if let immutableTags {
-            do { _ = try TagPattern(immutableTags) } catch { throw fail(ValidationError("--immutable-tags: \(error)")) }
+        for (option, pattern) in [("--immutable-tags", immutableTags), ("--tags", tags), ("--exclude-tags", excludeTags)] {
+            guard let pattern else { continue }
+            do { _ = try TagPattern(pattern) } catch { throw fail(ValidationError("\(option): \(error)")) }
+        }
+        for (option, globs) in [("--include", include), ("--exclude", exclude)] {
+            for glob in globs {
+                do { _ = try PathGlob(glob) } catch { throw fail(ValidationError("\(option): \(error)")) }
+            }
         }
         if let runID {
             do { try CheckpointStore.validate(runID: runID) } catch { throw fail(error) }
@@ -110,6 +117,21 @@ struct SyncCommand: AsyncParsableCommand {
     }
 
     private func prepare() async throws -> PreparedRun {
+        let events = EventBus()
+        let planned = try await plan(events: events)
+        var record = RunRecord(runID: runID ?? CheckpointStore.newRunID(), createdAt: Date(), source: planned.settings.source.description,
+                               destination: planned.settings.destination.description, settings: planned.settings,
+                               repositories: planned.repositories)
+        record.prune = planned.prune
+        return try RunLauncher.start(record: record, settings: planned.settings, connections: planned.wiring.connections,
+                                     store: runOptions.store, dryRun: dryRun, retry: connection.retryPolicy, events: events,
+                                     listing: planned.listing)
+    }
+
+    /// What this sync would copy, planned: the repositories and tags, the settings a resume
+    /// needs, the prune, and the connections. `http` and `rates` are shared by the jobs of a
+    /// job file's run.
+    func plan(events: EventBus, http: HTTPClient? = nil, rates: RequestRates? = nil) async throws -> PlannedSync {
         let sourcePrefix = try RegistryPrefix(parsing: source)
         let destinationPrefix = try RegistryPrefix(parsing: destination)
         var filters = PlanFilters()
@@ -126,9 +148,10 @@ struct SyncCommand: AsyncParsableCommand {
             return String(path)
         }
 
-        let events = EventBus()
         if let warning = compression.ignoredWarning { events.emit(.warning(warning)) }
-        let wiring = try connection.wire(onRetry: ConnectionOptions.retryEvents(events), events: events) { events.emit(.secretStatus($0)) }
+        let wiring = try connection.wire(onRetry: ConnectionOptions.retryEvents(events), events: events, http: http, rates: rates) {
+            events.emit(.secretStatus($0))
+        }
         try await wiring.checkSecrets([.source: sourcePrefix.registry, .destination: destinationPrefix.registry])
         let connections = wiring.connections
         let planner = Planner(source: try connections.client(for: sourcePrefix.registry, role: .source),
@@ -136,7 +159,8 @@ struct SyncCommand: AsyncParsableCommand {
         let plan = try await planner.planWithListing(named: named)
         var repositories = plan.repositories
         var listing: [String: [String]] = [:]
-        for repository in repositories { listing[repository.source] = repository.sourceTags }
+        // Keyed as the engine keys a store's repositories, so jobs from two registries never mix.
+        for repository in repositories { listing["registry:\(sourcePrefix.registry) \(repository.source)"] = repository.sourceTags }
         // Referrers tags travel with their subjects (or, with --no-referrers, not at all), not as
         // tags of their own.
         for index in repositories.indices {
@@ -169,10 +193,20 @@ struct SyncCommand: AsyncParsableCommand {
         settings.referrers = referrersOption.enabled ? nil : false
         settings.referrerTypes = referrersOption.types.isEmpty ? nil : referrersOption.types
         settings.verify = verify ? true : nil
-        var record = RunRecord(runID: runID ?? CheckpointStore.newRunID(), createdAt: Date(), source: sourcePrefix.description,
-                               destination: destinationPrefix.description, settings: settings, repositories: repositories)
-        record.prune = pruning
-        return try RunLauncher.start(record: record, settings: settings, connections: connections, store: runOptions.store,
-                                     dryRun: dryRun, retry: connection.retryPolicy, events: events, listing: listing)
+        if let rates {
+            let hosts = [sourcePrefix.registry, destinationPrefix.registry]
+            let chosen = rates.byRegistry.filter { hosts.contains($0.key) }.mapValues { Int($0) }
+            settings.requestsPerSecondByRegistry = chosen.isEmpty ? nil : chosen
+        }
+        return PlannedSync(settings: settings, repositories: repositories, prune: pruning, listing: listing, wiring: wiring)
     }
+}
+
+/// A sync planned: what `RunLauncher` needs to start it (alone, or as a job of a job file).
+struct PlannedSync {
+    var settings: RunSettings
+    var repositories: [RepositoryRecord]
+    var prune: PruneRecord?
+    var listing: [String: [String]]
+    let wiring: CredentialWiring
 }

@@ -3,6 +3,7 @@ import Foundation
 import FreightCore
 import FreightEngine
 import FreightRegistry
+import FreightSecrets
 
 /// How to reach and authenticate to registries; shared by every command that talks to one.
 struct ConnectionOptions: ParsableArguments {
@@ -95,6 +96,10 @@ struct ConnectionOptions: ParsableArguments {
             guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw invalid("\(option) \"\(directory)\": not a directory")
             }
+        }
+        for (option, reference) in [("--src-creds-secret", sourceCredentialsSecret), ("--dest-creds-secret", destinationCredentialsSecret)] {
+            guard let reference else { continue }
+            do { _ = try SecretReference(parsing: reference) } catch { throw invalid("\(option): \(error)") }
         }
         for host in insecureRegistries {
             do { _ = try RegistryPrefix(parsing: host) } catch {

@@ -28,20 +28,20 @@ final class Connections: Sendable {
     private let destinationPreparer: (@Sendable (String) -> (any RepositoryPreparer)?)?
     private let clients = Locked<[String: RegistryClient]>([:])
     private let onRetry: RetryObserver?
-    /// `--requests-per-second`, one bucket per registry (shared by both roles).
-    private let requestsPerSecond: Double?
-    private let buckets = Locked<[String: TokenBucket]>([:])
+    /// `--requests-per-second`, one bucket per registry (shared by both roles, and by every job
+    /// of a job file's run).
+    private let rates: RequestRates
     private let onAllowance: (@Sendable (String, PullAllowance) -> Void)?
 
     init(insecure: [String], retry: RetryPolicy, source: Credentials?, destination: Credentials?,
          sourceExtra: (any CredentialProvider)? = nil, destinationExtra: (any CredentialProvider)? = nil,
          roles: [Role: RoleSettings] = [:], environment: [String: String] = ProcessInfo.processInfo.environment,
          http: HTTPClient = HTTPClient(), destinationPreparer: (@Sendable (String) -> (any RepositoryPreparer)?)? = nil,
-         onRetry: RetryObserver? = nil, requestsPerSecond: Double? = nil,
+         onRetry: RetryObserver? = nil, rates: RequestRates = RequestRates(),
          onAllowance: (@Sendable (String, PullAllowance) -> Void)? = nil, observer: @escaping CredentialObserver = { _ in }) {
         self.http = http
         self.onRetry = onRetry
-        self.requestsPerSecond = requestsPerSecond
+        self.rates = rates
         self.onAllowance = onAllowance
         self.destinationPreparer = destinationPreparer
         self.insecure = Set(insecure)
@@ -78,15 +78,7 @@ final class Connections: Sendable {
     }
 
     /// The request bucket of `registry` under `--requests-per-second`, shared by both roles.
-    private func bucket(for registry: String) -> TokenBucket? {
-        guard let rate = requestsPerSecond else { return nil }
-        return buckets.withLock { buckets -> TokenBucket in
-            if let bucket = buckets[registry] { return bucket }
-            let bucket = TokenBucket(ratePerSecond: rate, burst: max(1, rate / 4))
-            buckets[registry] = bucket
-            return bucket
-        }
-    }
+    private func bucket(for registry: String) -> TokenBucket? { rates.bucket(for: registry) }
 
     private func allowanceReporter(for registry: String) -> (@Sendable (PullAllowance) -> Void)? {
         guard let report = onAllowance else { return nil }
@@ -106,6 +98,29 @@ final class Connections: Sendable {
         case .layout(let path, let tag, let digest):
             let layout = try OCILayout.open(path, create: role == .destination)
             return (OCILayoutRepository(layout: layout), digest?.description ?? tag)
+        }
+    }
+}
+
+/// `--requests-per-second`: one token bucket per registry, at that registry's rate (a job file's
+/// `registries:`) or the one rate for all; shared by everything that reaches the registry.
+final class RequestRates: Sendable {
+    let rate: Double?
+    let byRegistry: [String: Double]
+    private let buckets = Locked<[String: TokenBucket]>([:])
+
+    init(rate: Double? = nil, byRegistry: [String: Double] = [:]) {
+        self.rate = rate
+        self.byRegistry = byRegistry
+    }
+
+    func bucket(for registry: String) -> TokenBucket? {
+        guard let rate = byRegistry[registry] ?? rate else { return nil }
+        return buckets.withLock { buckets -> TokenBucket in
+            if let bucket = buckets[registry] { return bucket }
+            let bucket = TokenBucket(ratePerSecond: rate, burst: max(1, rate / 4))
+            buckets[registry] = bucket
+            return bucket
         }
     }
 }

@@ -44,12 +44,10 @@ extension ConnectionOptions {
     /// and insecure registries it saved; the options given now take precedence.
     func wire(environment: [String: String] = ProcessInfo.processInfo.environment,
               savedSecrets: [Role: String] = [:], savedInsecureRegistries: [String] = [], saved: RunSettings? = nil,
-              onRetry: RetryObserver? = nil, events: EventBus? = nil,
+              onRetry: RetryObserver? = nil, events: EventBus? = nil, http shared: HTTPClient? = nil, rates sharedRates: RequestRates? = nil,
               observer notify: @escaping CredentialObserver = { _ in }) throws -> CredentialWiring {
         let roleSettings = roleSettings(saved: saved)
-        var configuration = HTTPClient.Configuration(environment: environment)
-        if debug { configuration.trace = true }
-        let http = HTTPClient(configuration: configuration)
+        let http = shared ?? HTTPClient(configuration: httpConfiguration(environment: environment))
         let aws = Lazy { try AWSSession(environment: environment, http: http) }
         let providers = SecretsProviders(http: http, settings: .init(environment: environment), awsSession: { try aws.value() })
         let cache = SecretCache(providers: providers, observer: notify)
@@ -76,7 +74,8 @@ extension ConnectionOptions {
             Console.error("freightliner: warning: \(flag): the \(role.rawValue) registry's certificate is not checked, so its identity is not either\n")
         }
         let createRepositories = !noCreateRepositories
-        let rate: Double? = (requestsPerSecond ?? saved?.requestsPerSecond).map { Double($0) }
+        let rates = sharedRates ?? RequestRates(rate: (requestsPerSecond ?? saved?.requestsPerSecond).map { Double($0) },
+                                                byRegistry: (saved?.requestsPerSecondByRegistry ?? [:]).mapValues { Double($0) })
         let connections = Connections(insecure: savedInsecureRegistries + insecureRegistries, retry: retryPolicy,
                                       source: try credentials(.source),
                                       destination: try credentials(.destination), sourceExtra: extra(.source),
@@ -85,7 +84,7 @@ extension ConnectionOptions {
                                           guard createRepositories, let host = ECRHost(registry: registry) else { return nil }
                                           return ECRRepositoryCreator(host: host, session: { try aws.value() })
                                       }, onRetry: onRetry ?? Self.printRetry,
-                                      requestsPerSecond: rate,
+                                      rates: rates,
                                       onAllowance: events.map(Self.allowanceEvents),
                                       observer: notify)
         return CredentialWiring(connections: connections, secretCredentials: secrets)
@@ -93,6 +92,13 @@ extension ConnectionOptions {
 }
 
 extension ConnectionOptions {
+    /// The HTTP client's configuration: the environment's TLS trust, and `--debug`'s trace.
+    func httpConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(environment: environment)
+        if debug { configuration.trace = true }
+        return configuration
+    }
+
     /// For commands without an event stream (`ls`): a retry is a plain line on stderr.
     static let printRetry: RetryObserver = { operation, attempt, delay, error in
         Console.error("\(Timestamp.string()) retry    \(operation) (attempt \(attempt + 1) in \(String(format: "%.1f", delay))s): \(error)\n")

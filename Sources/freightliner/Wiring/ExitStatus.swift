@@ -12,7 +12,7 @@ enum ExitStatus {
 
 /// Prints `error` as freightliner's one-line error and exits with `ExitStatus.badInput`.
 func fail(_ error: any Error) -> ExitCode {
-    printError("\(error)")
+    if let capture = BadInputCapture.current { capture.record("\(error)") } else { printError("\(error)") }
     return ExitCode(ExitStatus.badInput)
 }
 

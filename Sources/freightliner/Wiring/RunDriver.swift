@@ -11,6 +11,9 @@ struct RunDriver {
     let replicator: Replicator
     let output: UIMode
     var verbosity: PlainReporter.Verbosity = .normal
+    /// Whether SIGINT and SIGTERM are this driver's to handle (`serve` handles them itself,
+    /// across its cycles).
+    var handlesSignals = true
 
     func run(_ repositories: [RepositoryJob], ledger: RunLedger, info: RunInfo) async -> Int32 {
         if case .dashboard(let options) = output {
@@ -28,15 +31,9 @@ struct RunDriver {
             case .plain, .dashboard: await PlainReporter(verbosity: verbosity).consume(events.stream)
             }
         }
-        let signals = SignalHandler { [replicator] name in
-            if replicator.control.stop(reason: "received \(name)") {
-                replicator.events.emit(.stopping(reason: "received \(name); press Ctrl-C again to abandon transfers in flight"))
-            } else {
-                replicator.abandon()
-            }
-        }
+        let signals = handlesSignals ? SignalHandler { [replicator] name in replicator.interrupt(signal: name) } : nil
         let summary = await replicator.run(repositories, ledger: ledger, info: info)
-        signals.cancel()
+        signals?.cancel()
         events.finish()
         await reporter.value
         reportCheckpointFailure(summary, ledger: ledger, info: info)
@@ -59,9 +56,9 @@ extension RunDriver {
     /// stays in the terminal's scrollback.
     private func run(_ repositories: [RepositoryJob], ledger: RunLedger, info: RunInfo, on dashboard: Dashboard) async -> Int32 {
         let live = startForDashboard(repositories, ledger: ledger, info: info)
-        let signals = SignalHandler { dashboard.interrupt(signal: $0) }
+        let signals = handlesSignals ? SignalHandler { dashboard.interrupt(signal: $0) } : nil
         let status = await dashboard.show(live.run)
-        signals.cancel()
+        signals?.cancel()
         let summary = await live.summary.value
         for line in PlainReporter.summaryLines(summary, dryRun: info.dryRun, checkpointed: info.checkpointPath != nil) {
             PlainReporter.print(line)
@@ -109,14 +106,26 @@ struct ReplicatorSteering: RunSteering {
     func abandon() { replicator.abandon() }
 }
 
-/// Turns SIGINT and SIGTERM into calls of `handler` on a dispatch queue.
-/// The sources are created in `init` and only cancelled afterwards (cancel is thread-safe).
+extension Replicator {
+    /// A signal in the foreground: the first stops scheduling and lets transfers finish, a
+    /// second abandons them.
+    func interrupt(signal name: String) {
+        if control.stop(reason: "received \(name)") {
+            events.emit(.stopping(reason: "received \(name); press Ctrl-C again to abandon transfers in flight"))
+        } else {
+            abandon()
+        }
+    }
+}
+
+/// Turns signals (SIGINT and SIGTERM unless told others) into calls of `handler` on a dispatch
+/// queue. The sources are created in `init` and only cancelled afterwards (cancel is thread-safe).
 final class SignalHandler: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
 
-    init(_ handler: @escaping @Sendable (String) -> Void) {
+    init(signals: [(Int32, String)] = [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")], _ handler: @escaping @Sendable (String) -> Void) {
         let queue = DispatchQueue(label: "freightliner-signals")
-        sources = [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")].map { number, name in
+        sources = signals.map { number, name in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { handler(name) }

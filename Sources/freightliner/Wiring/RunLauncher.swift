@@ -1,6 +1,7 @@
 import Foundation
 import FreightCore
 import FreightEngine
+import FreightHTTP
 import FreightRegistry
 
 /// Everything a checkpointed run needs to go: its record, its repositories connected, the
@@ -13,42 +14,67 @@ struct PreparedRun {
     let info: RunInfo
 
     /// Runs it in the foreground and returns the exit status.
-    func run(output: UIMode, verbosity: PlainReporter.Verbosity = .normal) async -> Int32 {
-        let status = await RunDriver(replicator: replicator, output: output, verbosity: verbosity).run(jobs, ledger: ledger, info: info)
+    /// `handlesSignals`: false when the caller handles SIGINT and SIGTERM (`serve`).
+    func run(output: UIMode, verbosity: PlainReporter.Verbosity = .normal, handlesSignals: Bool = true) async -> Int32 {
+        let driver = RunDriver(replicator: replicator, output: output, verbosity: verbosity, handlesSignals: handlesSignals)
+        let status = await driver.run(jobs, ledger: ledger, info: info)
         await writer?.close()
         return status
     }
 }
 
 enum RunLauncher {
-    /// Connects the repositories of a sync run's record.
-    static func repositoryJobs(for record: RunRecord, settings: RunSettings, connections: Connections) throws -> [RepositoryJob] {
+    /// One job of a run, connected: its settings and the connections its registries are
+    /// reached with (a run of one job has one; a job file's run, one per job).
+    struct ConnectedJob {
+        let name: String
+        let settings: RunSettings
+        let connections: Connections
+    }
+
+    /// Connects the repositories of a run's record, each through its job's connections.
+    static func repositoryJobs(for record: RunRecord, jobs: [ConnectedJob]) throws -> [RepositoryJob] {
         try record.repositories.map { repository in
-            let relative = settings.destination.relativePath(of: repository.destination) ?? repository.destination
+            let index = record.job(of: repository)
+            let job = jobs[index]
+            let relative = job.settings.destination.relativePath(of: repository.destination) ?? repository.destination
+            var name = relative.isEmpty ? repository.destination : relative
+            if record.jobs != nil { name = relative.isEmpty ? job.name : "\(job.name)/\(relative)" }
             return RepositoryJob(
-                name: relative.isEmpty ? repository.destination : relative,
-                source: try connections.repository(registry: settings.source.registry, path: repository.source, role: .source),
-                destination: try connections.repository(registry: settings.destination.registry, path: repository.destination,
-                                                        role: .destination))
+                name: name,
+                source: try job.connections.repository(registry: job.settings.source.registry, path: repository.source, role: .source),
+                destination: try job.connections.repository(registry: job.settings.destination.registry, path: repository.destination,
+                                                            role: .destination),
+                job: index)
         }
+    }
+
+    /// A new run of a job file's jobs (or a dry run, which saves nothing).
+    static func start(record: RunRecord, jobs: [ConnectedJob], store: CheckpointStore, dryRun: Bool, retry: RetryPolicy, events: EventBus,
+                      listing: [String: [String]]) throws -> PreparedRun {
+        let writer = dryRun ? nil : try newWriter(for: record, store: store)
+        return try prepare(record: record, jobs: jobs, store: store, writer: writer, dryRun: dryRun, resumed: false, retry: retry,
+                           events: events, listing: listing)
+    }
+
+    /// The writer of a new run's checkpoint, once it is sure the run id is free.
+    private static func newWriter(for record: RunRecord, store: CheckpointStore) throws -> CheckpointWriter {
+        // A directory without a checkpoint is a run killed before it saved anything: it may
+        // start again (the writer's lock keeps out a process that is starting it right now).
+        if store.hasCheckpoint(record.runID) {
+            throw CheckpointError(path: store.runDirectory(record.runID),
+                                  reason: "already exists: continue it with `freightliner resume \(record.runID)` or choose another --run-id")
+        }
+        return try CheckpointWriter(store: store, runID: record.runID)
     }
 
     /// A new run (or a dry run, which saves nothing).
     /// `listing`: the source tag lists the plan read, by repository path (for referrers).
     static func start(record: RunRecord, settings: RunSettings, connections: Connections, store: CheckpointStore,
                       dryRun: Bool, retry: RetryPolicy, events: EventBus, listing: [String: [String]] = [:]) throws -> PreparedRun {
-        var writer: CheckpointWriter?
-        if !dryRun {
-            // A directory without a checkpoint is a run killed before it saved anything: it may
-            // start again (the writer's lock keeps out a process that is starting it right now).
-            if store.hasCheckpoint(record.runID) {
-                throw CheckpointError(path: store.runDirectory(record.runID),
-                                      reason: "already exists: continue it with `freightliner resume \(record.runID)` or choose another --run-id")
-            }
-            writer = try CheckpointWriter(store: store, runID: record.runID)
-        }
-        return try prepare(record: record, settings: settings, connections: connections, store: store, writer: writer,
-                           dryRun: dryRun, resumed: false, retry: retry, events: events, listing: listing)
+        let writer = dryRun ? nil : try newWriter(for: record, store: store)
+        return try prepare(record: record, jobs: [ConnectedJob(name: "sync", settings: settings, connections: connections)], store: store,
+                           writer: writer, dryRun: dryRun, resumed: false, retry: retry, events: events, listing: listing)
     }
 
     /// Continues a saved run: `runID`, or the newest resumable one. Returns nil (after saying so)
@@ -64,7 +90,8 @@ enum RunLauncher {
             }
             record = newest
         }
-        guard var settings = record.settings else {
+        var allSettings = record.jobSettings
+        guard !allSettings.isEmpty else {
             throw CheckpointError(path: store.runDirectory(record.runID), reason: "does not record how to resume it")
         }
         // A run killed after its last tag but before it saved itself as completed has nothing
@@ -74,42 +101,73 @@ enum RunLauncher {
             Console.error("freightliner: run \(record.runID) is already complete (\(progress.done)/\(progress.total) tags); nothing to resume\n")
             return nil
         }
-        if settings.sourceCredentialsFromFlag, connection.sourceCredentials == nil {
+        if allSettings.contains(where: \.sourceCredentialsFromFlag), connection.sourceCredentials == nil {
             events.emit(.warning("run \(record.runID) was started with --src-creds, which is never saved; pass it again if the source needs it"))
         }
-        if settings.destinationCredentialsFromFlag, connection.destinationCredentials == nil {
+        if allSettings.contains(where: \.destinationCredentialsFromFlag), connection.destinationCredentials == nil {
             events.emit(.warning("run \(record.runID) was started with --dest-creds, which is never saved; pass it again if the destination needs it"))
         }
-        if let jobs { settings.jobs = jobs }
-        if let limitRate { settings.limitRate = limitRate }
-        // Secret references are saved with the run (never values), so a resume reads the same
-        // secrets, or the ones given now, which later resumes then keep.
-        let saved = [Role.source: settings.sourceCredentialsSecret, .destination: settings.destinationCredentialsSecret].compactMapValues { $0 }
-        let wiring = try connection.wire(savedSecrets: saved, savedInsecureRegistries: settings.insecureRegistries, saved: settings,
-                                         onRetry: ConnectionOptions.retryEvents(events), events: events) {
-            events.emit(.secretStatus($0))
+        // The jobs of a job file's run share one HTTP client and one request rate per registry.
+        let http = record.jobs == nil ? nil : HTTPClient(configuration: connection.httpConfiguration())
+        let rates = record.jobs == nil ? nil : RequestRates(
+            rate: (connection.requestsPerSecond ?? allSettings[0].requestsPerSecond).map(Double.init),
+            byRegistry: allSettings.reduce(into: [:]) { rates, settings in
+                for (host, rate) in settings.requestsPerSecondByRegistry ?? [:] { rates[host] = Double(rate) }
+            })
+        var connected: [ConnectedJob] = []
+        for (index, var settings) in allSettings.enumerated() {
+            if let jobs { settings.jobs = jobs }
+            if let limitRate { settings.limitRate = limitRate }
+            // Secret references are saved with the run (never values), so a resume reads the same
+            // secrets, or the ones given now, which later resumes then keep.
+            let saved = [Role.source: settings.sourceCredentialsSecret, .destination: settings.destinationCredentialsSecret].compactMapValues { $0 }
+            let wiring = try connection.wire(savedSecrets: saved, savedInsecureRegistries: settings.insecureRegistries, saved: settings,
+                                             onRetry: ConnectionOptions.retryEvents(events), events: events, http: http, rates: rates) {
+                events.emit(.secretStatus($0))
+            }
+            try await wiring.checkSecrets([.source: settings.source.registry, .destination: settings.destination.registry])
+            settings.sourceCredentialsSecret = wiring.secretReference(.source)
+            settings.destinationCredentialsSecret = wiring.secretReference(.destination)
+            allSettings[index] = settings
+            connected.append(ConnectedJob(name: record.jobs?[index].name ?? "sync", settings: settings, connections: wiring.connections))
         }
-        try await wiring.checkSecrets([.source: settings.source.registry, .destination: settings.destination.registry])
-        settings.sourceCredentialsSecret = wiring.secretReference(.source)
-        settings.destinationCredentialsSecret = wiring.secretReference(.destination)
-        record.settings = settings
+        if record.jobs != nil {
+            for index in allSettings.indices { record.jobs![index].settings = allSettings[index] }
+        } else {
+            record.settings = allSettings[0]
+        }
         record.sessions += 1
         record.state = .running
 
-        let connections = wiring.connections
         let writer = try CheckpointWriter(store: store, runID: record.runID)
-        return try prepare(record: record, settings: settings, connections: connections, store: store, writer: writer,
-                           dryRun: false, resumed: true, retry: connection.retryPolicy, events: events)
+        return try prepare(record: record, jobs: connected, store: store, writer: writer, dryRun: false, resumed: true,
+                           retry: connection.retryPolicy, events: events)
     }
 
-    private static func prepare(record: RunRecord, settings: RunSettings, connections: Connections, store: CheckpointStore,
-                                writer: CheckpointWriter?, dryRun: Bool, resumed: Bool, retry: RetryPolicy,
-                                events: EventBus, listing: [String: [String]] = [:]) throws -> PreparedRun {
+    static func prepare(record: RunRecord, jobs: [ConnectedJob], store: CheckpointStore, writer: CheckpointWriter?, dryRun: Bool,
+                        resumed: Bool, retry: RetryPolicy, events: EventBus, listing: [String: [String]] = [:]) throws -> PreparedRun {
         let ledger = RunLedger(record: record, writer: writer)
-        let rewrite = settings.rewrite
-        var options = ReplicationOptions(jobs: settings.jobs, force: settings.force, dryRun: dryRun, retry: retry, rewrite: rewrite,
-                                         limitRate: settings.limitRate,
-                                         knowledge: rewrite.isIdentity ? RewriteKnowledge() : RewriteKnowledge(store: store))
+        let first = jobs[0].settings
+        let identity = jobs.allSatisfy { $0.settings.rewrite.isIdentity }
+        var options = ReplicationOptions(jobs: first.jobs, dryRun: dryRun, retry: retry, limitRate: first.limitRate,
+                                         knowledge: identity ? RewriteKnowledge() : RewriteKnowledge(store: store))
+        options.sourceTags = listing
+        options.perJob = jobs.enumerated().map { index, job in
+            jobOptions(job, hasPrune: record.prunes.indices.contains(index) && record.prunes[index] != nil, store: store, events: events)
+        }
+        let replicator = Replicator(options: options, events: events, http: jobs[0].connections.http)
+        let info = RunInfo(runID: record.runID, source: record.source, destination: record.destination,
+                           startedAt: Date(), resumed: resumed, dryRun: dryRun, checkpointPath: ledger.checkpointPath)
+        return PreparedRun(ledger: ledger, writer: writer, jobs: try repositoryJobs(for: record, jobs: jobs), replicator: replicator, info: info)
+    }
+
+    /// How one job copies, from its saved settings: rewrites, referrers, the replica record of
+    /// its source and destination pair, and where a prune finds the destination's repositories.
+    private static func jobOptions(_ job: ConnectedJob, hasPrune: Bool, store: CheckpointStore, events: EventBus) -> JobOptions {
+        let settings = job.settings, connections = job.connections
+        var options = JobOptions()
+        options.force = settings.force
+        options.rewrite = settings.rewrite
         let replicas = ReplicaStore(checkpointDirectory: store.directory)
         let pair = (source: settings.source.description, destination: settings.destination.description)
         let replicated: ReplicaRecord
@@ -123,8 +181,7 @@ enum RunLauncher {
         options.referrers = settings.referrers ?? true
         options.referrerTypes = Set(settings.referrerTypes ?? [])
         options.verify = settings.verify == true
-        options.sourceTags = listing
-        if record.prune != nil {
+        if hasPrune {
             let destination = settings.destination
             options.pruneScope = PruneScope(
                 destinationCatalog: {
@@ -136,10 +193,6 @@ enum RunLauncher {
         if let pattern = settings.immutableTags.flatMap({ try? TagPattern($0) }), settings.verify != true {
             options.immutable = ImmutableTags(pattern: pattern, record: replicated)
         }
-        let replicator = Replicator(options: options, events: events, http: connections.http)
-        let info = RunInfo(runID: record.runID, source: settings.source.description, destination: settings.destination.description,
-                           startedAt: Date(), resumed: resumed, dryRun: dryRun, checkpointPath: ledger.checkpointPath)
-        return PreparedRun(ledger: ledger, writer: writer, jobs: try repositoryJobs(for: record, settings: settings, connections: connections),
-                           replicator: replicator, info: info)
+        return options
     }
 }

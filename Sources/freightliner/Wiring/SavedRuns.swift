@@ -22,6 +22,6 @@ extension SavedRun {
         let progress = record.progress
         self.init(runID: record.runID, state: state, source: record.source, destination: record.destination,
                   updatedAt: record.updatedAt, done: progress.done, failed: repositories.reduce(0) { $0 + $1.failed },
-                  total: progress.total, repositories: repositories, resumable: record.isResumable && record.settings != nil)
+                  total: progress.total, repositories: repositories, resumable: record.isResumable && !record.jobSettings.isEmpty)
     }
 }
