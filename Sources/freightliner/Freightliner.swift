@@ -14,7 +14,7 @@ struct Freightliner: AsyncParsableCommand {
             configuration, 3 interrupted with a checkpoint saved (resumable), 64 usage error.
             """,
         version: Freightliner.version,
-        subcommands: [CopyCommand.self, SyncCommand.self, RunCommand.self, ResumeCommand.self, CheckpointsCommand.self, ListCommand.self,
+        subcommands: [CopyCommand.self, SyncCommand.self, RunCommand.self, ServeCommand.self, ResumeCommand.self, CheckpointsCommand.self, ListCommand.self,
                       SecretsCommand.self, DashboardCommand.self]
     )
 

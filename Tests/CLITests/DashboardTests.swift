@@ -14,12 +14,15 @@ struct DashboardTests {
         let destination: TestRegistry
         let repository = "team/app"
         let tags: [String]
+        /// The images, as an OCI layout: a test can push more of them.
+        let layout: String
+        private let work = TemporaryDirectory("dashboard-images")
 
         init(tags count: Int, layerSize: Int) throws {
             source = try TestRegistry.start()
             destination = try TestRegistry.start()
-            let work = TemporaryDirectory("dashboard-images")
-            let layout = try LayoutBuilder(path: work.file("layout"), seed: UInt64(count * 1000 + layerSize))
+            self.layout = work.file("layout")
+            let layout = try LayoutBuilder(path: self.layout, seed: UInt64(count * 1000 + layerSize))
             tags = (0..<count).map { "1.\($0)" }
             for tag in tags { try layout.tag(layout.simpleImage(layerCount: 2, layerSize: layerSize, label: tag), tag) }
             for tag in tags { try Fixtures.push(layout: layout.path, tag: tag, to: "\(source.host)/\(repository):\(tag)") }
@@ -355,5 +358,42 @@ struct DashboardTests {
             if name.hasPrefix("freightliner-ui") { return cpuTicks(pid: pid, task: task) }
         }
         return 0
+    }
+
+    @Test("serve shows each cycle in one dashboard with a countdown to the next; a tag pushed meanwhile appears; q stops serving, exit 0")
+    func serveCycles() throws {
+        let registries = try Registries(tags: 3, layerSize: 32 * 1024)
+        let home = TemporaryDirectory("dashboard-home")
+        let file = home.file("jobs.yaml")
+        try Data("""
+            version: 1
+            jobs:
+              - { name: apps, source: "\(registries.source.host)/team", destination: "\(registries.destination.host)/team" }
+            """.utf8).write(to: URL(fileURLWithPath: file))
+        let serve = try TmuxSession(width: 120, height: 40,
+                                    command: [Paths.binary, "serve", file, "--every", "3s", "--checkpoint-dir", home.file("runs")],
+                                    environment: Self.environment(home))
+        let first = try serve.waitForScreen("the first cycle done, counting down") { screen in
+            screen.contains("COMPLETED") && screen.contains("next cycle in") && screen.contains("apps/app")
+        }
+        #expect(first.contains("tags 3/3"), "\(first)")
+        #expect(try registries.verifyDestination() == 3)
+        let pushed = "2.0"
+        try Fixtures.push(layout: registries.layout, tag: "1.0", to: "\(registries.source.host)/team/app:\(pushed)")
+        let later = try serve.waitForScreen("a later cycle with the pushed tag") { screen in
+            screen.contains("COMPLETED") && screen.contains("tags 4/4") && screen.contains("next cycle in")
+        }
+        let events = later.components(separatedBy: "Events").last ?? ""
+        func runID(_ screen: String) -> String? {
+            screen.range(of: #"run [0-9]{8}-[0-9]{6}-[0-9a-f]{8} started"#, options: .regularExpression).map { String(screen[$0]) }
+        }
+        #expect(runID(first) != nil && runID(later) != nil && runID(first) != runID(later), "each cycle is a run of its own:\n\(later)")
+        let completed = try #require(events.range(of: "completed: 1 copied"), "\(later)")
+        let countdown = try #require(events.range(of: "next cycle at", options: .backwards), "\(later)")
+        #expect(completed.lowerBound < countdown.lowerBound, "the countdown is said after the cycle's end:\n\(later)")
+        #expect(try registries.verifyDestination() == 4)
+        try serve.send("q")
+        #expect(try serve.waitForExit() == 0, "\(serve.capture())")
+        #expect(serve.capture().contains("serve: stopped"), "\(serve.capture())")
     }
 }

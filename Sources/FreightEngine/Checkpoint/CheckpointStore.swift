@@ -119,23 +119,28 @@ public struct CheckpointStore: Sendable {
     }
 }
 
-/// An exclusive lock on a run directory, so two processes never write one run.
-final class RunLock: Sendable {
+/// An exclusive lock on a run directory, so two processes never write one run (or on any file
+/// that must have one owner, such as `serve`'s per job file). The kernel drops it with the process.
+public final class RunLock: Sendable {
     private let descriptor: Int32
 
-    init(directory: String) throws {
-        let path = "\(directory)/lock"
+    convenience init(directory: String) throws {
+        try self.init(path: "\(directory)/lock", owner: directory, inUse: "is in use by another freightliner process")
+    }
+
+    /// Takes the lock at `path`, or fails with a `CheckpointError` at `owner` saying `inUse`.
+    public init(path: String, owner: String, inUse: String) throws {
         descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw CheckpointError(path: path, reason: "cannot be opened: \(String(cString: strerror(errno)))")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)
-            throw CheckpointError(path: directory, reason: "is in use by another freightliner process")
+            throw CheckpointError(path: owner, reason: inUse)
         }
     }
 
-    func release() {
+    public func release() {
         flock(descriptor, LOCK_UN)
         close(descriptor)
     }

@@ -58,6 +58,28 @@ public final class Dashboard: Sendable {
         return await run.finished()
     }
 
+    /// `serve`: cycle after cycle in one screen, until the operator leaves (`q`: the steering
+    /// of the cycle shown is asked to stop) or `leave()` is called. Cycles arrive with
+    /// `cycleStarted`, the countdown with `nextCycle`.
+    public func showCycles() async {
+        var state = initialState(mode: .live)
+        state.view.serving = true
+        state.view.exitOnComplete = false
+        let loop = DashboardLoop(state: state, inbox: inbox, catalog: options.catalog, live: nil, browser: nil, log: logWriter)
+        await runLoop(loop)
+    }
+
+    /// Shows `run` from now on; the task ends once every event of it has reached the dashboard,
+    /// so what is said after it shows after them.
+    @discardableResult
+    public func cycleStarted(_ run: LiveRun) -> Task<Void, Never> {
+        inbox.push(.cycleStarted(run))
+        return inbox.pump(run.events)
+    }
+    public func nextCycle(at date: Date?) { inbox.push(.nextCycle(date)) }
+    public func note(_ level: LogEntry.Level, _ text: String) { inbox.push(.note(level, text)) }
+    public func leave() { inbox.push(.leave) }
+
     /// Lists saved runs, resuming one on `r`; returns 0, or the resumed run's exit status.
     public func browse(_ browser: RunBrowser) async -> Int32 {
         var state = initialState(mode: .browse)

@@ -95,6 +95,17 @@ final class DashboardLoop: @unchecked Sendable {
             state.resumeFailed(runID: runID, message: message)
         case .savedRuns(let runs):
             state.updateSavedRuns(runs)
+        case .cycleStarted(let run):
+            state.now = now
+            state.cycleStarted()
+            live = run
+        case .nextCycle(let date):
+            state.view.nextCycle = date
+        case .note(let level, let text):
+            state.now = now
+            state.note(level, text)
+        case .leave:
+            state.view.wantsExit = true
         }
     }
 

@@ -10,6 +10,13 @@ enum LoopInput: Sendable {
     case resumeStarted(runID: String, LiveRun)
     case resumeFailed(runID: String, message: String)
     case savedRuns([SavedRun])
+    /// `serve`: a new cycle, shown in place of the last one (its events are pumped by the sender).
+    case cycleStarted(LiveRun)
+    /// `serve`: when the next cycle starts (nil: none is planned).
+    case nextCycle(Date?)
+    case note(LogEntry.Level, String)
+    /// Close now, whatever the run is doing (`serve` has stopped).
+    case leave
 }
 
 /// A queue the engine side only ever appends to, so an event never waits for the screen.

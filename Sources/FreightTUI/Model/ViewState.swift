@@ -23,6 +23,9 @@ public struct ViewState: Sendable, Equatable {
     /// A short message in the key bar, e.g. why a key did nothing; cleared by time or the next key.
     public var notice: String?
     public var noticeAt: Date?
+    /// `serve`: the dashboard follows cycle after cycle; when the next one starts, if planned.
+    public var serving = false
+    public var nextCycle: Date?
     /// Rows a page key moves.
     public var pageSize = 10
 

@@ -77,6 +77,19 @@ extension DashboardState {
 
     /// A resume asked for with `r` has started: show that run from its first event.
     public mutating func resumeStarted(runID: String) {
+        showNewRun()
+        log.append(.info, "resuming run \(runID)", at: now)
+    }
+
+    /// `serve` started its next cycle: show it from its first event (the filter stays).
+    public mutating func cycleStarted() {
+        let filter = view.filter
+        showNewRun()
+        view.filter = filter
+        view.nextCycle = nil
+    }
+
+    private mutating func showNewRun() {
         mode = .live
         run = RunProgress()
         view.focus = .repositories
@@ -84,7 +97,6 @@ extension DashboardState {
         view.selectedTag = nil
         view.filter = ""
         view.quitRequested = false
-        log.append(.info, "resuming run \(runID)", at: now)
     }
 
     public mutating func resumeFailed(runID: String, message: String) {

@@ -21,7 +21,7 @@ enum HeaderPanel {
                                                      ellipsis: canvas.glyphs.ellipsis)
             title += "  \(source)\(arrow)\(destination)"
         } else {
-            title += "  waiting for the run to start"
+            title += state.view.serving ? "  waiting for the first cycle" : "  waiting for the run to start"
         }
         canvas.field(title, x: rect.x, y: rect.y, width: room, role: .header)
 
@@ -56,6 +56,11 @@ enum HeaderPanel {
             segments.insert(("pulls left", value, pulls.isLow ? .warning : .text), at: min(2, segments.count))
         }
         if let saved = run.lastCheckpoint { segments.append(("checkpoint", Formatting.ago(saved, now: state.now), .dim)) }
+        if let next = state.view.nextCycle {
+            // Between serve's cycles, the countdown is what the operator waits for.
+            let left = max(0, next.timeIntervalSince(state.now))
+            segments.insert(("next cycle in", ByteFormat.duration(left), .notice), at: 0)
+        }
 
         var x = rect.x + 1
         let y = rect.y + 1
