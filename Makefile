@@ -5,7 +5,7 @@ PYTHON ?= python3
 DEBIAN_PACKAGES := libncursesw5-dev libcurl4-openssl-dev zlib1g-dev libssl-dev pkg-config \
                    docker-registry skopeo tmux ncurses-term apache2-utils openssl curl time python3 python3-pip \
                    buildah podman umoci dpkg-dev lintian
-PYTHON_MODULES := moto:moto[server] boto3:boto3 cryptography:cryptography oras:oras
+PYTHON_MODULES := moto:moto[server] boto3:boto3 cryptography:cryptography oras:oras prometheus_client:prometheus-client
 BIN := .build/release/freightliner
 # The release binary links the Swift runtime and Foundation statically: it runs on a host with
 # Debian's libraries and no Swift toolchain.

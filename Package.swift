@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Dependency rule (never backwards): C shims → FreightCore → FreightHTTP → FreightCloud →
-// FreightRegistry / FreightSecrets → FreightEngine → FreightTUI → freightliner.
+// FreightRegistry / FreightSecrets → FreightEngine → FreightTUI / FreightMetrics → freightliner.
 // Only the C shim targets touch C macros or varargs.
 let propertyBased: Target.Dependency = .product(name: "PropertyBased", package: "swift-property-based")
 
@@ -15,6 +15,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // Job files (`freightliner run`): YAML with line and column of every node.
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // --metrics-listen: Prometheus text format by swift-prometheus, served by FlyingFox (plain
+        // sockets and Swift concurrency, no NIO: little to build).
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.20.0"),
         // Tests only: property-based tests of every parser that reads outside input.
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
@@ -34,10 +38,19 @@ let package = Package(
         .target(name: "FreightCloud", dependencies: ["FreightCore", "FreightHTTP", "CCrypto"]),
         .target(name: "FreightRegistry", dependencies: ["FreightCore", "FreightHTTP", "FreightCloud"]),
         .target(name: "FreightSecrets", dependencies: ["FreightCore", "FreightHTTP", "FreightCloud"]),
-        .target(name: "FreightEngine", dependencies: ["FreightCore", "FreightCloud", "FreightRegistry", "CZlib"]),
+        // FreightHTTP: the summary reads the HTTP client's request counts (declared, so a change of the
+        // client rebuilds the engine).
+        .target(name: "FreightEngine", dependencies: ["FreightCore", "FreightHTTP", "FreightCloud", "FreightRegistry", "CZlib"]),
         .target(name: "FreightTUI", dependencies: ["FreightCore", "FreightEngine", "CCurses"]),
+        // The run's numbers for Prometheus, and the small HTTP server of /metrics and /healthz.
+        .target(name: "FreightMetrics", dependencies: [
+            "FreightCore", "FreightEngine",
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "FlyingFox", package: "FlyingFox"),
+        ]),
         .executableTarget(name: "freightliner", dependencies: [
             "CBuildInfo", "FreightCore", "FreightHTTP", "FreightRegistry", "FreightEngine", "FreightCloud", "FreightSecrets", "FreightTUI",
+            "FreightMetrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),

@@ -18,6 +18,7 @@ struct ResumeCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var rate: RateOption
     @OptionGroup var output: OutputOptions
+    @OptionGroup var metrics: MetricsOption
 
     func validate() throws {
         try validateJobs(jobs)
@@ -29,6 +30,7 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         let prepared: PreparedRun?
         do {
+            _ = try await metrics.start()
             prepared = try await RunLauncher.resume(runID: runID, store: runOptions.store, connection: connection, jobs: jobs,
                                                     limitRate: try rate.bytesPerSecond, events: EventBus())
         } catch {

@@ -35,6 +35,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var flags: JobRunFlags
     @OptionGroup var runOptions: RunOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var metrics: MetricsOption
 
     func validate() throws {
         if let runID {
@@ -56,6 +57,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let prepared: PreparedRun
         do {
+            _ = try await metrics.start()
             prepared = try await prepare(jobFile)
         } catch {
             throw fail(error)

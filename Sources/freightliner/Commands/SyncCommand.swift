@@ -85,6 +85,7 @@ struct SyncCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var rate: RateOption
     @OptionGroup var output: OutputOptions
+    @OptionGroup var metrics: MetricsOption
 
     func validate() throws {
         try validateJobs(jobs)
@@ -108,6 +109,7 @@ struct SyncCommand: AsyncParsableCommand {
     func run() async throws {
         let prepared: PreparedRun
         do {
+            _ = try await metrics.start()
             prepared = try await prepare()
         } catch {
             throw fail(error)

@@ -67,6 +67,7 @@ struct JobFileReader {
         "verbose": "is an option of the command, not of the file", "debug": "is an option of the command, not of the file",
         "theme": "is an option of the command, not of the file", "theme-dir": "is an option of the command, not of the file",
         "exit-on-complete": "is an option of the command, not of the file",
+        "metrics-listen": "is an option of the command (freightliner run --metrics-listen), not of the file",
         "src-creds": "would keep a password in the file: give the registry a credentials-secret or an authfile",
         "dest-creds": "would keep a password in the file: give the registry a credentials-secret or an authfile",
         "repo": "is spelled repositories: [NAME, ...] in a job file",
@@ -190,7 +191,7 @@ struct JobFileReader {
         var order: [String] = []
         for layer in layers {
             for key in layer.keys.sorted() {
-                for (flag, value) in layer[key] ?? [] where !order.contains(flag) { order.append(flag) }
+                for (flag, _) in layer[key] ?? [] where !order.contains(flag) { order.append(flag) }
             }
             var byFlag: [String: [(flag: String, value: String?)]] = [:]
             for key in layer.keys.sorted() { for item in layer[key] ?? [] { byFlag[item.flag, default: []].append(item) } }

@@ -42,6 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var flags: JobRunFlags
     @OptionGroup var runOptions: RunOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var metrics: MetricsOption
 
     func validate() throws {
         if every != nil && cron != nil { throw invalid("--every and --cron are two schedules: give one") }
@@ -62,6 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             jobFile = try reader.read()
             lock = try ServeLock.take(store: runOptions.store, jobFile: path)
+            _ = try await metrics.start()
         } catch {
             throw fail(error)
         }
@@ -152,6 +154,7 @@ final class ServeLoop: Sendable {
         }
         while !control.isStopping {
             let next = schedule.next(after: lastStart, now: Date())
+            expect(next)
             if next.timeIntervalSinceNow > 0.5 {
                 if case .dashboard(let dashboard) = output { dashboard.nextCycle(at: next) }
                 report("cycle_scheduled", "next cycle at \(Self.clock(next)) (in \(Schedule.format(next.timeIntervalSinceNow)))",
@@ -163,7 +166,9 @@ final class ServeLoop: Sendable {
             }
             if control.takeReload() { reload() }
             if control.isStopping { break }
-            lastStart = Date()
+            let start = Date()
+            lastStart = start
+            expect(schedule.next(after: start, now: start))
             await cycle()
             prune()
         }
@@ -179,6 +184,7 @@ final class ServeLoop: Sendable {
             prepared = try await JobFileRun.prepare(jobFile.value, runID: runID, store: store, dryRun: false, events: events, cycleOf: path)
         } catch {
             events.finish()
+            ProcessMetrics.current?.health.finished(ok: false, detail: "cycle \(runID) could not start: \(error)")
             report("cycle_failed", "cycle \(runID) could not start: \(error)", ["run_id": runID, "error": "\(error)"], error: true)
             return
         }
@@ -213,6 +219,16 @@ final class ServeLoop: Sendable {
             last.withLock { $0 = (finished, prepared.info) }
         }
         control.running(nil)
+    }
+
+    /// For `/healthz`: the next cycle is due at `date`; it is overdue once a whole interval
+    /// (or, with --cron, the gap to the match after it) has passed without it starting.
+    private func expect(_ date: Date) {
+        guard let health = ProcessMetrics.current?.health else { return }
+        switch schedule {
+        case .every(let interval): health.due(date, grace: interval)
+        case .cron(let expression): health.due(date, grace: expression.next(after: date).timeIntervalSince(date))
+        }
     }
 
     /// SIGHUP: the file as it is now, for the next cycle; a broken one keeps the jobs read before.

@@ -70,7 +70,7 @@ final class Connections: Sendable {
             let client = RegistryClient(registry: registry, http: http, credentials: providers[role]!,
                                         insecure: insecure.contains(registry) || !settings.verifyTLS, retry: retry,
                                         preparer: role == .destination ? destinationPreparer?(registry) : nil, tls: tls,
-                                        onRetry: onRetry, requestRate: bucket(for: registry),
+                                        onRetry: retryReporter(for: registry), requestRate: bucket(for: registry),
                                         onAllowance: role == .source ? allowanceReporter(for: registry) : nil)
             clients[key] = client
             return client
@@ -79,6 +79,16 @@ final class Connections: Sendable {
 
     /// The request bucket of `registry` under `--requests-per-second`, shared by both roles.
     private func bucket(for registry: String) -> TokenBucket? { rates.bucket(for: registry) }
+
+    /// Retries of `registry`'s requests: to the run's observer, and counted for metrics.
+    private func retryReporter(for registry: String) -> RetryObserver? {
+        guard let metrics = ProcessMetrics.current else { return onRetry }
+        let onRetry = self.onRetry
+        return { operation, attempt, delay, error in
+            onRetry?(operation, attempt, delay, error)
+            metrics.retry(registry: registry, reason: RetryReason.of(error))
+        }
+    }
 
     private func allowanceReporter(for registry: String) -> (@Sendable (PullAllowance) -> Void)? {
         guard let report = onAllowance else { return nil }

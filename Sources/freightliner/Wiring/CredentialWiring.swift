@@ -96,6 +96,9 @@ extension ConnectionOptions {
     func httpConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration(environment: environment)
         if debug { configuration.trace = true }
+        if let metrics = ProcessMetrics.current {
+            configuration.onResponse = { host, method, status in metrics.request(host: host, method: method, status: status) }
+        }
         return configuration
     }
 

@@ -158,7 +158,9 @@ enum RunLauncher {
         let replicator = Replicator(options: options, events: events, http: jobs[0].connections.http)
         let info = RunInfo(runID: record.runID, source: record.source, destination: record.destination,
                            startedAt: Date(), resumed: resumed, dryRun: dryRun, checkpointPath: ledger.checkpointPath)
-        return PreparedRun(ledger: ledger, writer: writer, jobs: try repositoryJobs(for: record, jobs: jobs), replicator: replicator, info: info)
+        let repositories = try repositoryJobs(for: record, jobs: jobs)
+        ProcessMetrics.observe(events, record: record, repositories: repositories)
+        return PreparedRun(ledger: ledger, writer: writer, jobs: repositories, replicator: replicator, info: info)
     }
 
     /// How one job copies, from its saved settings: rewrites, referrers, the replica record of
