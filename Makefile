@@ -116,6 +116,9 @@ $(DEB): $(BIN) $(MAN) $(COMPLETIONS) $(wildcard themes/*.theme) $(wildcard deplo
 ## test: every test, against real registries, skopeo, moto and tmux (they start their own servers),
 ## then the whole suite again under AddressSanitizer and ThreadSanitizer (`make sanitize`)
 test: deps tree
+	@# Every module a target imports is declared in Package.swift (else a change to it leaves
+	@# the importer's objects stale).
+	$(PYTHON) .ci/check_imports.py
 	$(MAKE) deb
 	$(SWIFT) build --build-tests
 	@mkdir -p .build && rm -f $(FIGURES)

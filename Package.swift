@@ -3,7 +3,8 @@ import PackageDescription
 
 // Dependency rule (never backwards): C shims → FreightCore → FreightHTTP → FreightCloud →
 // FreightRegistry / FreightSecrets → FreightEngine → FreightTUI / FreightMetrics → freightliner.
-// Only the C shim targets touch C macros or varargs.
+// Only the C shim targets touch C macros or varargs. Every module a target imports is declared
+// here: `.ci/check_imports.py` (run by `make test`) fails otherwise.
 let propertyBased: Target.Dependency = .product(name: "PropertyBased", package: "swift-property-based")
 
 let package = Package(
@@ -47,6 +48,7 @@ let package = Package(
             "FreightCore", "FreightEngine",
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "FlyingFox", package: "FlyingFox"),
+            .product(name: "FlyingSocks", package: "FlyingFox"),
         ]),
         .executableTarget(name: "freightliner", dependencies: [
             "CBuildInfo", "FreightCore", "FreightHTTP", "FreightRegistry", "FreightEngine", "FreightCloud", "FreightSecrets", "FreightTUI",
@@ -57,17 +59,18 @@ let package = Package(
 
         .target(name: "FreightTestSupport", dependencies: ["FreightCore", "FreightRegistry", "CZlib"], path: "Tests/Support"),
         .testTarget(name: "FreightCoreTests", dependencies: ["FreightCore", "FreightTestSupport", propertyBased]),
-        .testTarget(name: "FreightHTTPTests", dependencies: ["FreightHTTP", "FreightTestSupport"]),
+        .testTarget(name: "FreightHTTPTests", dependencies: ["FreightHTTP", "FreightCore", "FreightTestSupport"]),
         .testTarget(name: "FreightRegistryTests",
-                    dependencies: ["FreightRegistry", "FreightCloud", "FreightHTTP", "FreightTestSupport", propertyBased]),
-        .testTarget(name: "FreightEngineTests", dependencies: ["FreightEngine", "FreightTestSupport", propertyBased]),
+                    dependencies: ["FreightRegistry", "FreightCloud", "FreightHTTP", "FreightCore", "FreightTestSupport", propertyBased]),
+        .testTarget(name: "FreightEngineTests", dependencies: ["FreightEngine", "FreightRegistry", "FreightHTTP", "FreightCore",
+                                                               "FreightTestSupport", propertyBased]),
         .testTarget(name: "FreightTUITests", dependencies: ["FreightTUI", "FreightEngine", "FreightCore", "FreightTestSupport",
                                                             propertyBased],
                     exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: ["FreightCore", "FreightEngine", "FreightTestSupport"]),
-        .testTarget(name: "FreightCloudTests", dependencies: ["FreightCloud", "FreightHTTP", "FreightTestSupport"]),
+        .testTarget(name: "FreightCloudTests", dependencies: ["FreightCloud", "FreightHTTP", "FreightCore", "FreightTestSupport"]),
         .testTarget(name: "FreightSecretsTests",
-                    dependencies: ["FreightSecrets", "FreightCloud", "FreightHTTP", "FreightTestSupport"]),
+                    dependencies: ["FreightSecrets", "FreightCloud", "FreightHTTP", "FreightCore", "FreightTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

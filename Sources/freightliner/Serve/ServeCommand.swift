@@ -155,11 +155,15 @@ final class ServeLoop: Sendable {
         while !control.isStopping {
             let next = schedule.next(after: lastStart, now: Date())
             expect(next)
-            if next.timeIntervalSinceNow > 0.5 {
-                if case .dashboard(let dashboard) = output { dashboard.nextCycle(at: next) }
-                report("cycle_scheduled", "next cycle at \(Self.clock(next)) (in \(Schedule.format(next.timeIntervalSinceNow)))",
-                       ["at": Timestamp.string(next), "in_seconds": Int(next.timeIntervalSinceNow.rounded())])
+            if case .dashboard(let dashboard) = output { dashboard.nextCycle(at: next) }
+            let wait = max(0, next.timeIntervalSinceNow)
+            let line: String
+            if wait >= 0.5 {
+                line = "next cycle at \(Self.clock(next)) (in \(Schedule.format(wait)))"
+            } else {
+                line = lastStart == nil ? "first cycle now" : "next cycle now: the last one took longer than the interval"
             }
+            report("cycle_scheduled", line, ["at": Timestamp.string(next), "in_seconds": Int(wait.rounded())])
             while !control.isStopping, next.timeIntervalSinceNow > 0 {
                 await control.wait(until: next)
                 if control.takeReload() { reload() }
