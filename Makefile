@@ -101,6 +101,7 @@ $(DEB): $(BIN) $(MAN) $(COMPLETIONS) $(wildcard themes/*.theme) $(wildcard deplo
 	strip --strip-unneeded --remove-section=.comment --remove-section=.note .build/deb/usr/bin/freightliner
 	install -d .build/deb/usr/share/doc/freightliner
 	install -m 0644 deploy/debian/copyright .build/deb/usr/share/doc/freightliner/copyright
+	install -D -m 0644 deploy/debian/lintian-overrides .build/deb/usr/share/lintian/overrides/freightliner
 	@date=$$(git log -1 --format=%cD 2>/dev/null || date -R); \
 	printf 'freightliner (%s) unstable; urgency=medium\n\n  * Release %s; see the README.\n\n -- Freightliner developers <developers@freightliner.invalid>  %s\n' \
 	  "$(VERSION)" "$(VERSION)" "$$date" | gzip -9n > .build/deb/usr/share/doc/freightliner/changelog.gz
