@@ -69,7 +69,7 @@ extension ReliabilitySuites {
             let started = Date()
             let process = try CLI.start(["serve", file, "--every", "2s", "--ui", "json", "--checkpoint-dir", directory.file("state"),
                                          "--metrics-listen", "127.0.0.1:0"], environment: environment, output: output)
-            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            defer { CLI.reap(process) }
             func events(_ name: String) -> [[String: Any]] { CLI.jsonLines(contents(of: output)).filter { $0["event"] as? String == name } }
             try waitUntil(timeout: 60, "the first cycle") { events("summary").count >= 1 }
             let address = try #require(Self.address(in: contents(of: output)), "\(contents(of: output))")
@@ -150,7 +150,7 @@ extension ReliabilitySuites {
                 return health.status == 503 && health.text.contains("the last run failed") && health.text.contains(source.host)
             }
             kill(process.processIdentifier, SIGTERM)
-            try waitUntil(timeout: 30, "serve to exit") { !process.isRunning }
+            try CLI.waitForExit(process, timeout: 30, "serve to exit")
             #expect(process.terminationStatus == 0)
         }
 
@@ -166,12 +166,13 @@ extension ReliabilitySuites {
             let output = directory.file("down.out")
             let failing = try CLI.start(["serve", down, "--every", "1h", "--ui", "json", "--checkpoint-dir", directory.file("state"),
                                          "--metrics-listen", "127.0.0.1:0"], output: output)
-            defer { if failing.isRunning { kill(failing.processIdentifier, SIGKILL) } }
+            defer { CLI.reap(failing) }
             try waitUntil(timeout: 30, "the failed cycle") { contents(of: output).contains("cycle_failed") }
             let address = try #require(Self.address(in: contents(of: output)))
             let failed = try Self.scrape("http://\(address)/healthz")
             #expect(failed.status == 503 && failed.text.contains("the last run failed") && failed.text.contains("127.0.0.1:1"), "\(failed.text)")
             kill(failing.processIdentifier, SIGTERM)
+            #expect(try CLI.waitForExit(failing, timeout: 30, "serve to exit") == 0)
 
             // A cycle slower than two intervals: the next is overdue while it runs.
             let upstream = try TestRegistry.start(), destination = try TestRegistry.start()
@@ -187,7 +188,7 @@ extension ReliabilitySuites {
             let slowOutput = directory.file("slow.out")
             let late = try CLI.start(["serve", slow, "--every", "1s", "--ui", "json", "--checkpoint-dir", directory.file("state"),
                                       "--metrics-listen", "127.0.0.1:0"], output: slowOutput)
-            defer { if late.isRunning { kill(late.processIdentifier, SIGKILL) } }
+            defer { CLI.reap(late) }
             try waitUntil(timeout: 30, "the metrics address") { Self.address(in: contents(of: slowOutput)) != nil }
             let lateAddress = try #require(Self.address(in: contents(of: slowOutput)))
             var last = ""
@@ -198,7 +199,7 @@ extension ReliabilitySuites {
             }
             #expect(CLI.summary(contents(of: slowOutput)) == nil, "overdue while the first cycle still runs: \(last)")
             kill(late.processIdentifier, SIGTERM)
-            try waitUntil(timeout: 60, "serve to exit") { !late.isRunning }
+            try CLI.waitForExit(late, timeout: 60, "serve to exit")
         }
 
         @Test("sync serves metrics while it runs; a public address is warned about; bad addresses are refused naming them")
@@ -211,7 +212,7 @@ extension ReliabilitySuites {
             let output = directory.file("sync.out")
             let sync = try CLI.start(["sync", "\(source.host)/team", "\(destination.host)/mirror", "--jobs", "1", "--ui", "json",
                                       "--checkpoint-dir", directory.file("state"), "--metrics-listen", "0.0.0.0:0"], output: output)
-            defer { if sync.isRunning { kill(sync.processIdentifier, SIGKILL) } }
+            defer { CLI.reap(sync) }
             try waitUntil(timeout: 30, "a finished tag") { contents(of: output).contains("\"tag_finished\"") }
             let address = try #require(Self.address(in: contents(of: output)), "\(contents(of: output))")
             #expect(contents(of: output).contains("the metrics endpoint has no authentication"), "\(contents(of: output))")
@@ -220,7 +221,7 @@ extension ReliabilitySuites {
             #expect(scrape.sum("freightliner_tags_total", ["job": "sync"]) >= 1, "\(scrape.text)")
             #expect(scrape.sum("freightliner_requests_total", ["registry": source.host]) >= 1)
             #expect(try Self.scrape("http://127.0.0.1:\(port)/healthz").status == 200)
-            try waitUntil(timeout: 90, "the sync to finish") { !sync.isRunning }
+            try CLI.waitForExit(sync, timeout: 90, "the sync to finish")
             #expect(sync.terminationStatus == 0, "\(contents(of: output))")
 
             // The destination registry's port is taken by the registry.

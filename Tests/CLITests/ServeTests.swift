@@ -28,7 +28,7 @@ extension ReliabilitySuites {
             let state = directory.file("state"), output = directory.file("out.json")
             let process = try CLI.start(["serve", file, "--every", "2s", "--keep-runs", "2", "--ui", "json", "--checkpoint-dir", state],
                                         output: output)
-            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            defer { CLI.reap(process) }
             func summaries() -> [[String: Any]] { Self.events(output, "summary") }
 
             try waitUntil(timeout: 60, "the first cycle") { summaries().count >= 1 }
@@ -78,7 +78,7 @@ extension ReliabilitySuites {
             #expect(runs.count <= 3, "--keep-runs 2 (and the cycle in progress): \(runs)")
 
             kill(process.processIdentifier, SIGTERM)
-            try waitUntil(timeout: 60, "serve to exit") { !process.isRunning }
+            try CLI.waitForExit(process, timeout: 60, "serve to exit")
             #expect(process.terminationStatus == 0, "\(contents(of: output))")
             #expect(Self.events(output, "serve_stopped").count == 1)
             #expect(try FileManager.default.contentsOfDirectory(atPath: state).filter { !$0.hasPrefix(".") }.count <= 2)
@@ -103,11 +103,11 @@ extension ReliabilitySuites {
             let state = directory.file("state"), first = directory.file("first.json")
             let arguments = ["serve", file, "--every", "1h", "--ui", "json", "--checkpoint-dir", state]
             let process = try CLI.start(arguments, output: first)
-            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            defer { CLI.reap(process) }
             try waitUntil(timeout: 60, "two tags finished") { Self.events(first, "tag_finished").count >= 2 }
 
             kill(process.processIdentifier, SIGTERM)
-            try waitUntil(timeout: 60, "serve to exit") { !process.isRunning }
+            try CLI.waitForExit(process, timeout: 60, "serve to exit")
             #expect(process.terminationStatus == 0, "\(contents(of: first))")
             #expect(Self.events(first, "stopping").count == 1)
             let stopped = try #require(CLI.summary(contents(of: first)), "\(contents(of: first))")
@@ -120,7 +120,7 @@ extension ReliabilitySuites {
             // Started again: the interrupted cycle is resumed, its finished tags not redone.
             let again = directory.file("again.json")
             let restarted = try CLI.start(arguments, output: again)
-            defer { if restarted.isRunning { kill(restarted.processIdentifier, SIGKILL) } }
+            defer { CLI.reap(restarted) }
             try waitUntil(timeout: 90, "the resumed cycle to finish") { CLI.summary(contents(of: again)) != nil }
             #expect(Self.events(again, "cycle_resumed").first?.string("run_id") == cycle, "\(contents(of: again))")
             let resumed = try #require(CLI.summary(contents(of: again)))
@@ -131,7 +131,7 @@ extension ReliabilitySuites {
             let second = try CLI.run(arguments)
             #expect(second.status == 2 && second.stderr.contains("in use by another `freightliner serve"), "\(second.output)")
             kill(restarted.processIdentifier, SIGINT)
-            try waitUntil(timeout: 30, "serve to exit") { !restarted.isRunning }
+            try CLI.waitForExit(restarted, timeout: 30, "serve to exit")
             #expect(restarted.terminationStatus == 0, "\(contents(of: again))")
             for (from, to) in [("team/app", "apps/app"), ("tools/cli", "tools/cli")] {
                 for tag in StandardImages.tags.keys {
@@ -153,13 +153,13 @@ extension ReliabilitySuites {
             let output = directory.file("out.json")
             let process = try CLI.start(["serve", file, "--every", "1s", "--ui", "json", "--checkpoint-dir", directory.file("state")],
                                         output: output)
-            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            defer { CLI.reap(process) }
             try waitUntil(timeout: 60, "two failed cycles") { Self.events(output, "cycle_failed").count >= 2 }
             let failed = Self.events(output, "cycle_failed")[0]
             #expect(failed.string("error")?.contains("127.0.0.1:1") == true, "\(failed)")
             #expect(process.isRunning)
             kill(process.processIdentifier, SIGTERM)
-            try waitUntil(timeout: 30, "serve to exit") { !process.isRunning }
+            try CLI.waitForExit(process, timeout: 30, "serve to exit")
             #expect(process.terminationStatus == 0, "\(contents(of: output))")
         }
 

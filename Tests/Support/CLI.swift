@@ -37,6 +37,23 @@ public enum CLI {
     }
 }
 
+extension CLI {
+    /// Waits, polling up to `timeout`, for a process from `start` to exit, then reaps it (a
+    /// Foundation `Process` whose exit is never waited for stays allocated); its status.
+    @discardableResult
+    public static func waitForExit(_ process: Process, timeout: Double = 60, _ what: String = "the process to exit") throws -> Int32 {
+        try waitUntil(timeout: timeout, what) { !process.isRunning }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// For a `defer`: kills a process a failed test left running, and reaps it.
+    public static func reap(_ process: Process) {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+}
+
 extension Dictionary where Key == String, Value == Any {
     /// `summary["tags", "copied"]` style access into nested JSON objects.
     public func int(_ keys: String...) -> Int? {
