@@ -23,8 +23,9 @@ public final class HTTPClient: Sendable {
         /// The trust every request starts from: `SSL_CERT_FILE`, `CURL_CA_BUNDLE`, `SSL_CERT_DIR`.
         public var tls: TLSSettings
         /// Hears of every request once its response head arrived (its status) or it failed
-        /// (nil): the host and port it went to and its method, for metrics. Never a header.
-        public var onResponse: (@Sendable (_ host: String, _ method: String, _ status: Int?) -> Void)?
+        /// (nil): its URL and method, for metrics; never a header. The URL's query may carry a
+        /// signature: a hook takes what it needs (the host) and keeps nothing else.
+        public var onResponse: (@Sendable (_ url: String, _ method: String, _ status: Int?) -> Void)?
 
         public init(userAgent: String = "freightliner/\(FreightVersion.current)",
                     environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -60,22 +61,13 @@ public final class HTTPClient: Sendable {
                 loop.cancel(transfer)
             }
             if configuration.trace { Self.trace(request, "\(head.status)", since: started) }
-            configuration.onResponse?(Self.host(of: request.url), request.method.rawValue, head.status)
+            configuration.onResponse?(request.url, request.method.rawValue, head.status)
             return HTTPResponse(head: head, body: ResponseBody(channel: transfer.response))
         } catch {
             if configuration.trace { Self.trace(request, "error: \(error)", since: started) }
-            configuration.onResponse?(Self.host(of: request.url), request.method.rawValue, nil)
+            configuration.onResponse?(request.url, request.method.rawValue, nil)
             throw error
         }
-    }
-
-    /// `HOST[:PORT]` of an absolute URL, without any user information.
-    static func host(of url: String) -> String {
-        guard let scheme = url.range(of: "://") else { return "" }
-        let rest = url[scheme.upperBound...]
-        var authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        return String(authority)
     }
 
     private static func trace(_ request: HTTPRequest, _ result: String, since start: ContinuousClock.Instant) {

@@ -39,7 +39,6 @@ public final class MetricsServer: Sendable {
 
     private let server: HTTPServer
     private let metrics: ReplicationMetrics
-    private let task: Locked<Task<Void, Never>?> = Locked(nil)
 
     public init(address: Address, metrics: ReplicationMetrics) throws {
         if address.isIPv6 {
@@ -62,16 +61,15 @@ public final class MetricsServer: Sendable {
         }
     }
 
-    /// Starts listening; returns the address bound (its port, when 0 was asked for). A port in
-    /// use or an address not of this machine is an error naming it.
+    /// Starts listening, for as long as the process runs; returns the address bound (its port,
+    /// when 0 was asked for). A port in use or an address not of this machine is an error naming it.
     public func start(_ asked: Address) async throws -> Address {
         let server = self.server
         await Self.route(server, metrics)
         let failure = Locked<(any Error)?>(nil)
-        let running = Task {
+        Task {
             do { try await server.run() } catch { failure.withLock { $0 = error } }
         }
-        task.withLock { $0 = running }
         do {
             try await server.waitUntilListening(timeout: 5)
         } catch {
@@ -85,11 +83,6 @@ public final class MetricsServer: Sendable {
         case .ip6(let host, let port): return try Address(parsing: "[\(host)]:\(port)")
         case .unix(let path): throw MetricsAddressError(value: path, reason: "is a Unix socket")
         }
-    }
-
-    public func stop() async {
-        await server.stop()
-        task.withLock { $0 }?.cancel()
     }
 }
 

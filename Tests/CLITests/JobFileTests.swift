@@ -101,31 +101,53 @@ extension ReliabilitySuites {
             for name in ["apps", "tools", "local"] { #expect(shown.stdout.contains("job:         \(name): "), "\(shown.stdout)") }
         }
 
+        /// Two jobs of the standard images (team/app to apps, tools/cli to tools) from a source
+        /// whose blob reads are held, so a kill or a signal lands with tags finished and in flight.
+        struct HeldTwoJobs {
+            let upstream: TestRegistry, destination: TestRegistry, source: RegistryProxy
+            let directory: TemporaryDirectory
+            let file: String
+            static let total = 2 * StandardImages.tags.count
+
+            init(_ name: String) throws {
+                upstream = try TestRegistry.start()
+                destination = try TestRegistry.start()
+                let images = try StandardImages(layerSize: 256 * 1024)
+                try images.push(to: upstream.reference("team/app"))
+                try images.push(to: upstream.reference("tools/cli"))
+                source = try RegistryProxy(upstream: upstream, blobDelayMilliseconds: 250)
+                directory = TemporaryDirectory(name)
+                file = try JobFileTests.write("""
+                    version: 1
+                    defaults: { jobs: 1 }
+                    jobs:
+                      - { name: apps, source: "\(source.host)/team", destination: "\(destination.host)/apps" }
+                      - { name: tools, source: "\(source.host)/tools", destination: "\(destination.host)/tools" }
+                    """, in: directory)
+            }
+
+            /// Every tag of both jobs is at the destination with the source's digest.
+            func verify() throws {
+                for (from, to) in [("team/app", "apps/app"), ("tools/cli", "tools/cli")] {
+                    for tag in StandardImages.tags.keys {
+                        #expect(try Skopeo.digest(destination.reference("\(to):\(tag)")) == (try Skopeo.digest(upstream.reference("\(from):\(tag)"))))
+                    }
+                }
+            }
+        }
+
         @Test("a job file's run killed half way resumes with `resume`: finished tags are not redone, every job completes")
         func killedAndResumed() throws {
-            let upstream = try TestRegistry.start(), destination = try TestRegistry.start()
-            let images = try StandardImages(layerSize: 256 * 1024)
-            try images.push(to: upstream.reference("team/app"))
-            try images.push(to: upstream.reference("tools/cli"))
-            // Blob reads held, so the kill lands with tags finished and tags in flight.
-            let source = try RegistryProxy(upstream: upstream, blobDelayMilliseconds: 250)
-            let directory = TemporaryDirectory("jobs")
-            let file = try Self.write("""
-                version: 1
-                defaults: { jobs: 1 }
-                jobs:
-                  - { name: apps, source: "\(source.host)/team", destination: "\(destination.host)/apps" }
-                  - { name: tools, source: "\(source.host)/tools", destination: "\(destination.host)/tools" }
-                """, in: directory)
-            let state = directory.file("state"), output = directory.file("out.json")
-            let process = try CLI.start(["run", file, "--ui", "json", "--checkpoint-dir", state, "--run-id", "half"], output: output)
+            let jobs = try HeldTwoJobs("jobs")
+            let state = jobs.directory.file("state"), output = jobs.directory.file("out.json")
+            let process = try CLI.start(["run", jobs.file, "--ui", "json", "--checkpoint-dir", state, "--run-id", "half"], output: output)
             try waitUntil(timeout: 60, "two tags finished") {
                 CLI.jsonLines(contents(of: output)).filter { $0["event"] as? String == "tag_finished" }.count >= 2
             }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             let before = CLI.jsonLines(contents(of: output)).filter { $0["event"] as? String == "tag_finished" }.count
-            let total = 2 * StandardImages.tags.count
+            let total = HeldTwoJobs.total
             #expect(before < total, "killed before the end")
 
             let resumed = try CLI.run(["resume", "half", "--ui", "json", "--checkpoint-dir", state])
@@ -133,11 +155,7 @@ extension ReliabilitySuites {
             let summary = try #require(CLI.summary(resumed.stdout), "\(resumed.output)")
             #expect(summary.int("tags", "copied") == total, "\(summary)")
             #expect((summary.int("session", "tags_copied") ?? 0) <= total - before, "finished tags are not redone: \(summary)")
-            for (from, to) in [("team/app", "apps/app"), ("tools/cli", "tools/cli")] {
-                for tag in StandardImages.tags.keys {
-                    #expect(try Skopeo.digest(destination.reference("\(to):\(tag)")) == (try Skopeo.digest(upstream.reference("\(from):\(tag)"))))
-                }
-            }
+            try jobs.verify()
         }
 
         /// A file with one mistake, where it is, and what the message must say.

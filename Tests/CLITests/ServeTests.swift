@@ -86,22 +86,9 @@ extension ReliabilitySuites {
 
         @Test("SIGTERM mid-cycle lets transfers finish, saves and exits 0; the next serve resumes that cycle; one serve per job file")
         func stopAndResume() throws {
-            let upstream = try TestRegistry.start(), destination = try TestRegistry.start()
-            let images = try StandardImages(layerSize: 256 * 1024)
-            try images.push(to: upstream.reference("team/app"))
-            try images.push(to: upstream.reference("tools/cli"))
-            // Blob reads held, so the signal lands with tags finished and tags in flight.
-            let source = try RegistryProxy(upstream: upstream, blobDelayMilliseconds: 250)
-            let directory = TemporaryDirectory("serve")
-            let file = try JobFileTests.write("""
-                version: 1
-                defaults: { jobs: 1 }
-                jobs:
-                  - { name: apps, source: "\(source.host)/team", destination: "\(destination.host)/apps" }
-                  - { name: tools, source: "\(source.host)/tools", destination: "\(destination.host)/tools" }
-                """, in: directory)
-            let state = directory.file("state"), first = directory.file("first.json")
-            let arguments = ["serve", file, "--every", "1h", "--ui", "json", "--checkpoint-dir", state]
+            let jobs = try JobFileTests.HeldTwoJobs("serve")
+            let state = jobs.directory.file("state"), first = jobs.directory.file("first.json")
+            let arguments = ["serve", jobs.file, "--every", "1h", "--ui", "json", "--checkpoint-dir", state]
             let process = try CLI.start(arguments, output: first)
             defer { CLI.reap(process) }
             try waitUntil(timeout: 60, "two tags finished") { Self.events(first, "tag_finished").count >= 2 }
@@ -113,12 +100,12 @@ extension ReliabilitySuites {
             let stopped = try #require(CLI.summary(contents(of: first)), "\(contents(of: first))")
             #expect(stopped.string("status") == "interrupted", "\(stopped)")
             let done = Self.events(first, "tag_finished").count
-            let total = 2 * StandardImages.tags.count
+            let total = JobFileTests.HeldTwoJobs.total
             #expect(done < total, "stopped before the end")
             let cycle = try #require(stopped.string("run_id"))
 
             // Started again: the interrupted cycle is resumed, its finished tags not redone.
-            let again = directory.file("again.json")
+            let again = jobs.directory.file("again.json")
             let restarted = try CLI.start(arguments, output: again)
             defer { CLI.reap(restarted) }
             try waitUntil(timeout: 90, "the resumed cycle to finish") { CLI.summary(contents(of: again)) != nil }
@@ -133,11 +120,7 @@ extension ReliabilitySuites {
             kill(restarted.processIdentifier, SIGINT)
             try CLI.waitForExit(restarted, timeout: 30, "serve to exit")
             #expect(restarted.terminationStatus == 0, "\(contents(of: again))")
-            for (from, to) in [("team/app", "apps/app"), ("tools/cli", "tools/cli")] {
-                for tag in StandardImages.tags.keys {
-                    #expect(try Skopeo.digest(destination.reference("\(to):\(tag)")) == (try Skopeo.digest(upstream.reference("\(from):\(tag)"))))
-                }
-            }
+            try jobs.verify()
         }
 
         @Test("a cycle that cannot plan (the source is down) is said, and the next cycle tries again")

@@ -30,7 +30,7 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         let prepared: PreparedRun?
         do {
-            _ = try await metrics.start()
+            try await metrics.start()
             prepared = try await RunLauncher.resume(runID: runID, store: runOptions.store, connection: connection, jobs: jobs,
                                                     limitRate: try rate.bytesPerSecond, events: EventBus())
         } catch {

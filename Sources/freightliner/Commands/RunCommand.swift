@@ -57,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let prepared: PreparedRun
         do {
-            _ = try await metrics.start()
+            try await metrics.start()
             prepared = try await prepare(jobFile)
         } catch {
             throw fail(error)

@@ -109,7 +109,7 @@ struct SyncCommand: AsyncParsableCommand {
     func run() async throws {
         let prepared: PreparedRun
         do {
-            _ = try await metrics.start()
+            try await metrics.start()
             prepared = try await prepare()
         } catch {
             throw fail(error)
@@ -125,9 +125,9 @@ struct SyncCommand: AsyncParsableCommand {
                                destination: planned.settings.destination.description, settings: planned.settings,
                                repositories: planned.repositories)
         record.prune = planned.prune
-        return try RunLauncher.start(record: record, settings: planned.settings, connections: planned.wiring.connections,
-                                     store: runOptions.store, dryRun: dryRun, retry: connection.retryPolicy, events: events,
-                                     listing: planned.listing)
+        let job = RunLauncher.ConnectedJob(name: "sync", settings: planned.settings, connections: planned.wiring.connections)
+        return try RunLauncher.start(record: record, jobs: [job], store: runOptions.store, dryRun: dryRun, retry: connection.retryPolicy,
+                                     events: events, listing: planned.listing)
     }
 
     /// What this sync would copy, planned: the repositories and tags, the settings a resume

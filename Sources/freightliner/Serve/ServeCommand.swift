@@ -63,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             jobFile = try reader.read()
             lock = try ServeLock.take(store: runOptions.store, jobFile: path)
-            _ = try await metrics.start()
+            try await metrics.start()
         } catch {
             throw fail(error)
         }

@@ -97,7 +97,9 @@ extension ConnectionOptions {
         var configuration = HTTPClient.Configuration(environment: environment)
         if debug { configuration.trace = true }
         if let metrics = ProcessMetrics.current {
-            configuration.onResponse = { host, method, status in metrics.request(host: host, method: method, status: status) }
+            configuration.onResponse = { url, method, status in
+                metrics.request(host: URLParts(url)?.authority ?? "", method: method, status: status)
+            }
         }
         return configuration
     }

@@ -59,10 +59,10 @@ struct MetricsOption: ParsableArguments {
         }
     }
 
-    /// Starts the server, before anything that should be counted is made; says where it listens
-    /// (on stderr, so `--ui json` stays one object per line).
-    func start() async throws -> MetricsServer? {
-        guard let listen else { return nil }
+    /// Starts the server (it serves until the process exits), before anything that should be
+    /// counted is made; says where it listens (on stderr, so `--ui json` stays one object per line).
+    func start() async throws {
+        guard let listen else { return }
         let address = try MetricsServer.Address(parsing: listen)
         let metrics = ReplicationMetrics()
         let server = try MetricsServer(address: address, metrics: metrics)
@@ -72,6 +72,5 @@ struct MetricsOption: ParsableArguments {
             printError("warning: --metrics-listen \(address): the metrics endpoint has no authentication; anyone who can reach \(bound) can read it")
         }
         Console.error("\(Timestamp.string()) metrics at http://\(bound)/metrics, health at http://\(bound)/healthz\n")
-        return server
     }
 }

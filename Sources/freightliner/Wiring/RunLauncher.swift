@@ -49,9 +49,10 @@ enum RunLauncher {
         }
     }
 
-    /// A new run of a job file's jobs (or a dry run, which saves nothing).
+    /// A new run of a job file's jobs, or of a `sync`'s one (or a dry run, which saves nothing).
+    /// `listing`: the source tag lists the plan read, by repository path (for referrers).
     static func start(record: RunRecord, jobs: [ConnectedJob], store: CheckpointStore, dryRun: Bool, retry: RetryPolicy, events: EventBus,
-                      listing: [String: [String]]) throws -> PreparedRun {
+                      listing: [String: [String]] = [:]) throws -> PreparedRun {
         let writer = dryRun ? nil : try newWriter(for: record, store: store)
         return try prepare(record: record, jobs: jobs, store: store, writer: writer, dryRun: dryRun, resumed: false, retry: retry,
                            events: events, listing: listing)
@@ -66,15 +67,6 @@ enum RunLauncher {
                                   reason: "already exists: continue it with `freightliner resume \(record.runID)` or choose another --run-id")
         }
         return try CheckpointWriter(store: store, runID: record.runID)
-    }
-
-    /// A new run (or a dry run, which saves nothing).
-    /// `listing`: the source tag lists the plan read, by repository path (for referrers).
-    static func start(record: RunRecord, settings: RunSettings, connections: Connections, store: CheckpointStore,
-                      dryRun: Bool, retry: RetryPolicy, events: EventBus, listing: [String: [String]] = [:]) throws -> PreparedRun {
-        let writer = dryRun ? nil : try newWriter(for: record, store: store)
-        return try prepare(record: record, jobs: [ConnectedJob(name: "sync", settings: settings, connections: connections)], store: store,
-                           writer: writer, dryRun: dryRun, resumed: false, retry: retry, events: events, listing: listing)
     }
 
     /// Continues a saved run: `runID`, or the newest resumable one. Returns nil (after saying so)
