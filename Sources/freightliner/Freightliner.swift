@@ -14,8 +14,8 @@ struct Freightliner: AsyncParsableCommand {
             configuration, 3 interrupted with a checkpoint saved (resumable), 64 usage error.
             """,
         version: Freightliner.version,
-        subcommands: [CopyCommand.self, SyncCommand.self, RunCommand.self, ServeCommand.self, ResumeCommand.self, CheckpointsCommand.self, ListCommand.self,
-                      SecretsCommand.self, DashboardCommand.self]
+        subcommands: [CopyCommand.self, SyncCommand.self, RunCommand.self, ServeCommand.self, ResumeCommand.self, CheckpointsCommand.self,
+                      StatusCommand.self, PlanCommand.self, ListCommand.self, SecretsCommand.self, DashboardCommand.self]
     )
 
     /// `freightliner 0.1.0 (commit 1a2b3c4, built 2026-12-01T10:00:00Z)`: the release, and what

@@ -30,6 +30,8 @@ public struct RunRecord: Sendable, Codable, Equatable {
     public var jobs: [JobRecord]?
     /// A cycle of `freightliner serve`: the job file it runs (its absolute path).
     public var cycleOf: String?
+    /// One shard of a migration split across processes (`--shard`): only its repositories are here.
+    public var shard: ShardRecord?
 
     public init(runID: String, createdAt: Date, source: String, destination: String, settings: RunSettings?,
                 repositories: [RepositoryRecord]) {
@@ -67,6 +69,26 @@ public struct RunRecord: Sendable, Codable, Equatable {
             done += repository.tags.filter(\.state.isDone).count
         }
         return (done, total)
+    }
+
+    /// The path a repository is placed on a shard by: relative to its job's source prefix.
+    public func shardKey(of repository: RepositoryRecord) -> String {
+        let settings = jobSettings, job = job(of: repository)
+        guard settings.indices.contains(job) else { return repository.source }
+        return settings[job].source.relativePath(of: repository.source) ?? repository.source
+    }
+
+    /// Makes this run shard `shard` of the migration `migration`: only the repositories that
+    /// fall to it stay, and a prune considers only those.
+    public mutating func narrow(to shard: Shard, grouping: ShardGrouping, migration: String) {
+        let sharding = Sharding(count: shard.count, grouping: grouping)
+        repositories = repositories.filter { sharding.shard(of: shardKey(of: $0)) == shard.index }
+        for (job, prune) in prunes.enumerated() {
+            guard var prune else { continue }
+            prune.unplanned = prune.unplanned.filter { sharding.shard(of: $0.name) == shard.index }
+            setPrune(prune, job: job)
+        }
+        self.shard = ShardRecord(migration: migration, shard: shard, grouping: grouping)
     }
 
     /// Whether `resume` has anything to do.

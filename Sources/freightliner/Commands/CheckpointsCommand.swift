@@ -29,6 +29,11 @@ struct CheckpointsCommand: AsyncParsableCommand {
                         object["updated_at"] = ISO8601DateFormatter().string(from: record.updatedAt)
                         object["source"] = record.source
                         object["destination"] = record.destination
+                        if let shard = record.shard {
+                            object["migration"] = shard.migration
+                            object["shard"] = shard.index
+                            object["shards"] = shard.count
+                        }
                     }
                     object["problem"] = listing.problem
                     JSONReporter.write(object)
@@ -40,14 +45,27 @@ struct CheckpointsCommand: AsyncParsableCommand {
                 return
             }
             var rows = [["RUN ID", "STATE", "TAGS", "UPDATED", "SOURCE -> DESTINATION"]]
-            for listing in listings {
-                if let record = listing.record {
-                    let progress = record.progress
-                    rows.append([listing.runID, record.state.rawValue, "\(progress.done)/\(progress.total)",
-                                 Self.format(record.updatedAt), "\(record.source) -> \(record.destination)"])
-                } else {
-                    rows.append([listing.runID, "damaged", "-", "-", listing.problem ?? ""])
+            func row(_ record: RunRecord, indent: String = "") -> [String] {
+                let progress = record.progress
+                return [indent + record.runID, record.state.rawValue, "\(progress.done)/\(progress.total)",
+                        Self.format(record.updatedAt), "\(record.source) -> \(record.destination)"]
+            }
+            // A migration's shards under one line: the migration as `status` sums it up.
+            for migration in Migration.group(listings) {
+                guard migration.isSharded else {
+                    rows += migration.runs.map { row($0) }
+                    continue
                 }
+                let summary = migration.summary
+                let started = migration.runs.count
+                rows.append(["\(migration.name) (\(migration.shards.count) shards)",
+                             started < migration.shards.count ? "\(summary.status.rawValue), \(started) started" : summary.status.rawValue,
+                             "\(summary.tags.copied + summary.tags.skipped)/\(summary.tags.total)", Self.format(migration.updatedAt),
+                             Set(migration.runs.map { "\($0.source) -> \($0.destination)" }).sorted().joined(separator: "; ")])
+                rows += migration.runs.map { row($0, indent: "  ") }
+            }
+            for listing in listings where listing.record == nil {
+                rows.append([listing.runID, "damaged", "-", "-", listing.problem ?? ""])
             }
             printTable(rows)
         }

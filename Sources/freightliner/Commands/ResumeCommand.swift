@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import FreightEngine
 
 struct ResumeCommand: AsyncParsableCommand {
@@ -10,6 +11,10 @@ struct ResumeCommand: AsyncParsableCommand {
 
     @Argument(help: "The run to continue (see `freightliner checkpoints list`).")
     var runID: String?
+
+    @Option(help: ArgumentHelp("Continue shard I of N of the migration RUN_ID, i.e. the run RUN_ID-shard-I-of-N (default: "
+                               + "JOB_COMPLETION_INDEX of JOB_COMPLETIONS when both are set).", valueName: "I/N"))
+    var shard: String?
 
     @Option(parsing: .unconditional, help: "Blobs uploaded at once (default: as the run was started).")
     var jobs: Int?
@@ -25,25 +30,37 @@ struct ResumeCommand: AsyncParsableCommand {
         if let runID {
             do { try CheckpointStore.validate(runID: runID) } catch { throw fail(error) }
         }
+        if let shard {
+            do { _ = try Shard(parsing: shard) } catch { throw invalid("--shard \(shard): \(error)") }
+        }
+    }
+
+    /// The run to continue: RUN_ID, or with a shard (named, or an Indexed Job's) that shard's run of it.
+    private func chosenRunID() throws -> String? {
+        guard let shard = try shard.map(Shard.init(parsing:)) ?? Shard.fromEnvironment(ProcessInfo.processInfo.environment) else {
+            return runID
+        }
+        guard let runID else {
+            throw ValidationError("resuming shard \(shard) needs RUN_ID, the migration's run id (e.g. freightliner resume --shard \(shard) mirror-2026-12)")
+        }
+        // A shard run's own id is taken as it is.
+        if let named = Shard.parse(runID: runID), named.shard == shard || self.shard == nil { return runID }
+        return shard.runID(of: runID)
     }
 
     func run() async throws {
         let prepared: PreparedRun?
+        let runID: String?
         do {
             try await metrics.start()
+            runID = try chosenRunID()
             prepared = try await RunLauncher.resume(runID: runID, store: runOptions.store, connection: connection, jobs: jobs,
                                                     limitRate: try rate.bytesPerSecond, events: EventBus())
         } catch {
             throw fail(error)
         }
         guard let prepared else {
-            // Already complete (said on stderr): with --ui json the last line is still the run's
-            // summary, so a script that resumes to be sure learns the outcome the same way.
-            if case .json = output.resolved, let runID, let record = try? runOptions.store.load(runID),
-               var summary = JSONReporter.object(for: .runFinished(RunLedger(record: record, writer: nil).summary(status: .completed))) {
-                summary["time"] = Timestamp.string(milliseconds: true)
-                JSONReporter.write(summary)
-            }
+            if let runID { RunLauncher.reportComplete(runID, store: runOptions.store, output: output.resolved) }
             return
         }
         let status = await prepared.run(output: output.resolved, verbosity: output.verbosity)

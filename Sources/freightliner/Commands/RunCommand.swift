@@ -33,6 +33,7 @@ struct RunCommand: AsyncParsableCommand {
     var runID: String?
 
     @OptionGroup var flags: JobRunFlags
+    @OptionGroup var shardOptions: ShardOptions
     @OptionGroup var runOptions: RunOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var metrics: MetricsOption
@@ -55,20 +56,34 @@ struct RunCommand: AsyncParsableCommand {
             for job in jobFile.jobs { Console.out("  \(job.name): \(job.source) -> \(job.destination)\n") }
             return
         }
-        let prepared: PreparedRun
+        let prepared: PreparedRun?
         do {
             try await metrics.start()
             prepared = try await prepare(jobFile)
         } catch {
             throw fail(error)
         }
+        guard let prepared else { return }
         let status = await prepared.run(output: output.resolved, verbosity: output.verbosity)
         if status != 0 { throw ExitCode(status) }
     }
 
-    private func prepare(_ jobFile: JobFile) async throws -> PreparedRun {
-        try await JobFileRun.prepare(jobFile, runID: runID ?? CheckpointStore.newRunID(), store: runOptions.store, dryRun: dryRun,
-                                     events: EventBus())
+    /// The run, or nil when it is a shard whose saved run is already complete (said so).
+    private func prepare(_ jobFile: JobFile) async throws -> PreparedRun? {
+        let events = EventBus()
+        guard let shard = try shardOptions.resolved() else {
+            return try await JobFileRun.prepare(jobFile, runID: runID ?? CheckpointStore.newRunID(), store: runOptions.store, dryRun: dryRun,
+                                                events: events)
+        }
+        let (shardRunID, migration) = try shardOptions.runID(for: shard, migration: runID)
+        // A pod restarted by its Job runs the same command: it continues its shard's run.
+        if !dryRun, runOptions.store.hasCheckpoint(shardRunID) {
+            return try await RunLauncher.continueShard(shardRunID, shard: shard.shard, store: runOptions.store,
+                                                       connection: try ConnectionOptions.parse([]), limitRate: nil, output: output.resolved,
+                                                       events: events)
+        }
+        return try await JobFileRun.prepare(jobFile, runID: shardRunID, store: runOptions.store, dryRun: dryRun, events: events,
+                                            shard: (shard.shard, shardOptions.grouping, migration))
     }
 }
 
@@ -113,8 +128,9 @@ struct JobRunFlags: ParsableArguments {
 /// A job file's jobs as one run: each planned as its `sync`, then started together.
 enum JobFileRun {
     /// `cycleOf`: the job file's absolute path, for a cycle of `serve`.
+    /// `shard`: only the repositories of that shard (of the migration named), as its own run.
     static func prepare(_ jobFile: JobFile, runID: String, store: CheckpointStore, dryRun: Bool, events: EventBus,
-                        cycleOf: String? = nil) async throws -> PreparedRun {
+                        cycleOf: String? = nil, shard: (Shard, ShardGrouping, migration: String)? = nil) async throws -> PreparedRun {
         let file = jobFile.path
         let syncs = try jobFile.jobs.map { try SyncCommand.parse($0.arguments) }
         let http = HTTPClient(configuration: syncs[0].connection.httpConfiguration())
@@ -143,6 +159,7 @@ enum JobFileRun {
             records.append(JobRecord(name: job.name, settings: planned.settings, prune: planned.prune))
         }
         record.jobs = records
+        if let (shard, grouping, migration) = shard { record.narrow(to: shard, grouping: grouping, migration: migration) }
         return try RunLauncher.start(record: record, jobs: jobs, store: store, dryRun: dryRun,
                                      retry: syncs[0].connection.retryPolicy, events: events, listing: listing)
     }

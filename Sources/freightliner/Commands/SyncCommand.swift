@@ -29,23 +29,7 @@ struct SyncCommand: AsyncParsableCommand {
     @Argument(help: "Destination: HOST[:PORT][/PREFIX].")
     var destination: String
 
-    @Option(name: .customLong("repo"), help: ArgumentHelp("A repository to sync, relative to SRC (repeatable); skips the catalog.", valueName: "NAME"))
-    var repositories: [String] = []
-
-    @Option(help: ArgumentHelp("Only repositories matching this glob (repeatable).", valueName: "GLOB"))
-    var include: [String] = []
-
-    @Option(help: ArgumentHelp("Skip repositories matching this glob (repeatable).", valueName: "GLOB"))
-    var exclude: [String] = []
-
-    @Option(help: ArgumentHelp("Only tags matching this regex (anchored).", valueName: "REGEX"))
-    var tags: String?
-
-    @Option(name: .customLong("exclude-tags"), help: ArgumentHelp("Skip tags matching this regex (anchored).", valueName: "REGEX"))
-    var excludeTags: String?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Only the N highest semantic-version tags of each repository.", valueName: "N"))
-    var latest: Int?
+    @OptionGroup var filterOptions: FilterOptions
 
     @Option(parsing: .unconditional, help: "Blobs uploaded at once (tags in flight: twice as many).")
     var jobs: Int = ReplicationOptions.defaultJobs
@@ -77,6 +61,7 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(name: .customLong("run-id"), help: "Name the run (default: time-based).")
     var runID: String?
 
+    @OptionGroup var shardOptions: ShardOptions
     @OptionGroup var compression: CompressionOptions
     @OptionGroup var formatOption: FormatOption
     @OptionGroup var platformOption: PlatformOption
@@ -89,17 +74,10 @@ struct SyncCommand: AsyncParsableCommand {
 
     func validate() throws {
         try validateJobs(jobs)
-        if let latest, latest < 1 { throw invalid("--latest must be at least 1, got \(latest)") }
         if pruneMax < 0 { throw invalid("--prune-max must be 0 or more, got \(pruneMax)") }
         if pruneRepositories, !prune { throw invalid("--prune-repos goes with --prune") }
-        for (option, pattern) in [("--immutable-tags", immutableTags), ("--tags", tags), ("--exclude-tags", excludeTags)] {
-            guard let pattern else { continue }
-            do { _ = try TagPattern(pattern) } catch { throw fail(ValidationError("\(option): \(error)")) }
-        }
-        for (option, globs) in [("--include", include), ("--exclude", exclude)] {
-            for glob in globs {
-                do { _ = try PathGlob(glob) } catch { throw fail(ValidationError("\(option): \(error)")) }
-            }
+        if let immutableTags {
+            do { _ = try TagPattern(immutableTags) } catch { throw fail(ValidationError("--immutable-tags: \(error)")) }
         }
         if let runID {
             do { try CheckpointStore.validate(runID: runID) } catch { throw fail(error) }
@@ -107,24 +85,38 @@ struct SyncCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let prepared: PreparedRun
+        let prepared: PreparedRun?
         do {
             try await metrics.start()
             prepared = try await prepare()
         } catch {
             throw fail(error)
         }
+        guard let prepared else { return }
         let status = await prepared.run(output: output.resolved, verbosity: output.verbosity)
         if status != 0 { throw ExitCode(status) }
     }
 
-    private func prepare() async throws -> PreparedRun {
+    /// The run, or nil when it is a shard whose saved run is already complete (said so).
+    private func prepare() async throws -> PreparedRun? {
         let events = EventBus()
+        var runID = self.runID ?? CheckpointStore.newRunID()
+        let shard = try shardOptions.resolved()
+        var migration = runID
+        if let shard {
+            (runID, migration) = try shardOptions.runID(for: shard, migration: self.runID)
+            // A pod restarted by its Job runs the same command: it continues its shard's run.
+            if !dryRun, runOptions.store.hasCheckpoint(runID) {
+                return try await RunLauncher.continueShard(runID, shard: shard.shard, store: runOptions.store, connection: connection,
+                                                           limitRate: try rate.bytesPerSecond, output: output.resolved, events: events)
+            }
+        }
         let planned = try await plan(events: events)
-        var record = RunRecord(runID: runID ?? CheckpointStore.newRunID(), createdAt: Date(), source: planned.settings.source.description,
+        var record = RunRecord(runID: runID, createdAt: Date(), source: planned.settings.source.description,
                                destination: planned.settings.destination.description, settings: planned.settings,
                                repositories: planned.repositories)
         record.prune = planned.prune
+        if let shard { record.narrow(to: shard.shard, grouping: shardOptions.grouping, migration: migration) }
         let job = RunLauncher.ConnectedJob(name: "sync", settings: planned.settings, connections: planned.wiring.connections)
         return try RunLauncher.start(record: record, jobs: [job], store: runOptions.store, dryRun: dryRun, retry: connection.retryPolicy,
                                      events: events, listing: planned.listing)
@@ -136,19 +128,8 @@ struct SyncCommand: AsyncParsableCommand {
     func plan(events: EventBus, http: HTTPClient? = nil, rates: RequestRates? = nil) async throws -> PlannedSync {
         let sourcePrefix = try RegistryPrefix(parsing: source)
         let destinationPrefix = try RegistryPrefix(parsing: destination)
-        var filters = PlanFilters()
-        filters.include = try include.map(PathGlob.init)
-        filters.exclude = try exclude.map(PathGlob.init)
-        filters.tags = try tags.map(TagPattern.init)
-        filters.excludeTags = try excludeTags.map(TagPattern.init)
-        filters.latest = latest
-        let named = try repositories.isEmpty ? nil : repositories.map { name -> String in
-            var path = Substring(name)
-            while path.hasPrefix("/") { path = path.dropFirst() }
-            while path.hasSuffix("/") { path = path.dropLast() }
-            _ = try ImageReference(registry: sourcePrefix.registry, repository: sourcePrefix.repository(relative: String(path)))
-            return String(path)
-        }
+        let filters = try filterOptions.filters()
+        let named = try filterOptions.named(under: sourcePrefix)
 
         if let warning = compression.ignoredWarning { events.emit(.warning(warning)) }
         let wiring = try connection.wire(onRetry: ConnectionOptions.retryEvents(events), events: events, http: http, rates: rates) {

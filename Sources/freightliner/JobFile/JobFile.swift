@@ -68,6 +68,8 @@ struct JobFileReader {
         "theme": "is an option of the command, not of the file", "theme-dir": "is an option of the command, not of the file",
         "exit-on-complete": "is an option of the command, not of the file",
         "metrics-listen": "is an option of the command (freightliner run --metrics-listen), not of the file",
+        "shard": "is an option of the command (freightliner run --shard I/N), not of the file",
+        "shard-by": "is an option of the command (freightliner run --shard-by), not of the file",
         "src-creds": "would keep a password in the file: give the registry a credentials-secret or an authfile",
         "dest-creds": "would keep a password in the file: give the registry a credentials-secret or an authfile",
         "repo": "is spelled repositories: [NAME, ...] in a job file",

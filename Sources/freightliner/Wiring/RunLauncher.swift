@@ -136,6 +136,36 @@ enum RunLauncher {
                            retry: connection.retryPolicy, events: events)
     }
 
+    /// Continues the saved run of a shard (a pod the Job controller started again runs the
+    /// same command), once sure it is that shard; nil when it is already complete.
+    static func continueShard(_ runID: String, shard: Shard, store: CheckpointStore, connection: ConnectionOptions, limitRate: Int64?,
+                              output: UIMode, events: EventBus) async throws -> PreparedRun? {
+        let saved = try store.load(runID)
+        guard let recorded = saved.shard, recorded.index == shard.index, recorded.count == shard.count else {
+            throw CheckpointError(path: store.runDirectory(runID),
+                                  reason: "is not shard \(shard) of a migration (\(saved.shard.map { "it is shard \($0.index)/\($0.count)" } ?? "it is no shard")): "
+                                      + "choose another --run-id")
+        }
+        Console.error("freightliner: run \(runID) was started before: continuing it from its checkpoint\n")
+        guard let prepared = try await resume(runID: runID, store: store, connection: connection, jobs: nil, limitRate: limitRate,
+                                              events: events) else {
+            reportComplete(runID, store: store, output: output)
+            return nil
+        }
+        return prepared
+    }
+
+    /// A run asked to continue is already complete (said on stderr): with `--ui json` the last
+    /// line is still its summary, so a script that continues to be sure learns the outcome the
+    /// same way.
+    static func reportComplete(_ runID: String, store: CheckpointStore, output: UIMode) {
+        guard case .json = output, let record = try? store.load(runID),
+              var summary = JSONReporter.object(for: .runFinished(RunLedger(record: record, writer: nil).summary(status: .completed)))
+        else { return }
+        summary["time"] = Timestamp.string(milliseconds: true)
+        JSONReporter.write(summary)
+    }
+
     static func prepare(record: RunRecord, jobs: [ConnectedJob], store: CheckpointStore, writer: CheckpointWriter?, dryRun: Bool,
                         resumed: Bool, retry: RetryPolicy, events: EventBus, listing: [String: [String]] = [:]) throws -> PreparedRun {
         let ledger = RunLedger(record: record, writer: writer)
@@ -145,7 +175,8 @@ enum RunLauncher {
                                          knowledge: identity ? RewriteKnowledge() : RewriteKnowledge(store: store))
         options.sourceTags = listing
         options.perJob = jobs.enumerated().map { index, job in
-            jobOptions(job, hasPrune: record.prunes.indices.contains(index) && record.prunes[index] != nil, store: store, events: events)
+            jobOptions(job, hasPrune: record.prunes.indices.contains(index) && record.prunes[index] != nil, shard: record.shard, store: store,
+                       events: events)
         }
         let replicator = Replicator(options: options, events: events, http: jobs[0].connections.http)
         let info = RunInfo(runID: record.runID, source: record.source, destination: record.destination,
@@ -157,7 +188,9 @@ enum RunLauncher {
 
     /// How one job copies, from its saved settings: rewrites, referrers, the replica record of
     /// its source and destination pair, and where a prune finds the destination's repositories.
-    private static func jobOptions(_ job: ConnectedJob, hasPrune: Bool, store: CheckpointStore, events: EventBus) -> JobOptions {
+    /// `shard`: a shard's prune considers only the destination repositories that fall to it.
+    private static func jobOptions(_ job: ConnectedJob, hasPrune: Bool, shard: ShardRecord?, store: CheckpointStore,
+                                   events: EventBus) -> JobOptions {
         let settings = job.settings, connections = job.connections
         var options = JobOptions()
         options.force = settings.force
@@ -181,6 +214,7 @@ enum RunLauncher {
                 destinationCatalog: {
                     try await connections.client(for: destination.registry, role: .destination).repositories(under: destination.prefix)
                         .compactMap { path in destination.relativePath(of: path).map { (name: $0, path: path) } }
+                        .filter { repository in shard.map { $0.sharding.shard(of: repository.name) == $0.index } ?? true }
                 },
                 destinationRepository: { path in try connections.repository(registry: destination.registry, path: path, role: .destination) })
         }
