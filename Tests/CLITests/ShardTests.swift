@@ -119,6 +119,13 @@ extension ReliabilitySuites {
             #expect((live["shards"] as? [[String: Any]])?.count == 3, "\(live)")
             #expect(watching.status == 3, "not finished yet: \(watching.output)")
 
+            // An operator on the bastion host watches every shard in one dashboard.
+            let home = TemporaryDirectory("watch-home")
+            let watch = try TmuxSession(width: 120, height: 40, command: [Paths.binary, "dashboard", "mig", "--checkpoint-dir", state],
+                                        environment: DashboardTests.environment(home))
+            let shown = parts.indices.filter { !parts[$0].isEmpty }.map { "[\($0)/3]" }
+            try watch.waitForScreen("every shard's repositories") { screen in shown.allSatisfy(screen.contains) && screen.contains("RUNNING") }
+
             kill(processes[victim].processIdentifier, SIGKILL)
             processes[victim].waitUntilExit()
             let before = finished("shard-\(victim).json").count
@@ -148,6 +155,14 @@ extension ReliabilitySuites {
                 #expect(try Skopeo.digest(destination.reference("mirror/\(reference)")) == (try Skopeo.digest(upstream.reference(reference))),
                         "\(reference)")
             }
+
+            let final = try watch.waitForScreen("the migration complete", timeout: 30) { $0.contains("COMPLETED") }
+            #expect(final.contains("\(SyncCorpus.tagCount)/\(SyncCorpus.tagCount)"), "every shard's tags add up:\n\(final)")
+            try watch.send("j")
+            try watch.send("r")
+            try watch.waitForScreen("how to restart the selected shard") { $0.contains("is the Job's index") }
+            try watch.send("q")
+            #expect(try watch.waitForExit() == 0)
 
             let status = try CLI.run(["status", state, "--migration", "mig", "--ui", "json"])
             #expect(status.status == 0, "\(status.output)")

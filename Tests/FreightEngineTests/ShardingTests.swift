@@ -174,4 +174,50 @@ struct ShardingTests {
         #expect(summary.repositories.total == 4)
         #expect(summary.durationSeconds == 20, "first start to last save")
     }
+
+    @Test("following shards: a tag saved since the last reading is a finished tag of its shard's repository; the end is the summary")
+    func follower() throws {
+        func shard(_ index: Int, _ names: [String]) throws -> RunRecord {
+            var record = try Self.record("m-shard-\(index)-of-2", repositories: names)
+            record.shard = ShardRecord(migration: "m", shard: try Shard(index: index, count: 2), grouping: .repository)
+            return record
+        }
+        let group = { (records: [RunRecord]) in
+            try #require(Migration.group(records.map { CheckpointStore.Listing(runID: $0.runID, record: $0, problem: nil) }).first)
+        }
+        var first = try shard(0, ["web"])
+        let start = try group([first])
+        let (opening, over) = MigrationFollower.changes(from: nil, to: start, directory: "/runs")
+        #expect(!over)
+        #expect(opening.contains { if case .planned(let repositories) = $0 { return repositories.map(\.name) == ["[0/2] web"] }; return false })
+
+        first.repositories[0].tags[0].state = .copied
+        first.repositories[0].tags[0].digest = Digest.sha256(of: Array("a".utf8))
+        first.repositories[0].tags[0].stats.bytes = 42
+        first.updatedAt = first.updatedAt.addingTimeInterval(5)
+        let second = try shard(1, ["api"])
+        let (changes, _) = MigrationFollower.changes(from: start, to: try group([first, second]), directory: "/runs")
+        #expect(changes.contains { if case .tagFinished("[0/2] web", "a", .copied(42, _), _) = $0 { return true }; return false }, "\(changes)")
+        #expect(changes.contains { if case .planned(let repositories) = $0 { return repositories.map(\.name) == ["[1/2] api"] }; return false },
+                "a shard that started since is planned as it appears")
+        #expect(!changes.contains { if case .tagFinished(_, "b", _, _) = $0 { return true }; return false }, "an unchanged tag says nothing")
+
+        var done = [first, second]
+        for index in done.indices {
+            done[index].state = .completed
+            for repository in done[index].repositories.indices {
+                for tag in done[index].repositories[repository].tags.indices {
+                    done[index].repositories[repository].tags[tag].state = .skipped
+                    done[index].repositories[repository].tags[tag].digest = Digest.sha256(of: Array("s".utf8))
+                }
+            }
+        }
+        let (ending, finished) = MigrationFollower.changes(from: try group([first, second]), to: try group(done), directory: "/runs")
+        #expect(finished)
+        guard case .runFinished(let summary) = ending.last else {
+            Issue.record("the last event is the summary: \(ending)")
+            return
+        }
+        #expect(summary.status == .completed && summary.tags.total == 4)
+    }
 }

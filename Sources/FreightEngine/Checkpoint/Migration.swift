@@ -115,6 +115,10 @@ public struct Migration: Sendable {
         if let first = runs.map(\.createdAt).min() {
             total.durationSeconds = max(0, updatedAt.timeIntervalSince(first))
         }
+        // Seen from outside, every session of every shard is this one.
+        total.session.tagsCopied = total.tags.copied
+        total.session.bytesTransferred = total.bytesTransferred
+        total.session.durationSeconds = total.durationSeconds
         return total
     }
 }

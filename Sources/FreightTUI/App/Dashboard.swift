@@ -58,6 +58,17 @@ public final class Dashboard: Sendable {
         return await run.finished()
     }
 
+    /// Other processes' runs followed through their checkpoints (a migration's shards): shown
+    /// as one run until the operator leaves; `p` and `q` steer nothing, `r` asks `run.steering`
+    /// how to restart the selected repository's shard.
+    public func watch(_ run: LiveRun) async {
+        var state = initialState(mode: .live)
+        state.view.watching = true
+        state.view.exitOnComplete = false
+        let loop = DashboardLoop(state: state, inbox: inbox, catalog: options.catalog, live: run, browser: nil, log: logWriter)
+        await runLoop(loop)
+    }
+
     /// `serve`: cycle after cycle in one screen, until the operator leaves (`q`: the steering
     /// of the cycle shown is asked to stop) or `leave()` is called. Cycles arrive with
     /// `cycleStarted`, the countdown with `nextCycle`.

@@ -116,6 +116,8 @@ final class DashboardLoop: @unchecked Sendable {
             case .proceed: live?.steering.proceed()
             case .stop(let reason): live?.steering.stop(reason: reason)
             case .abandon: live?.steering.abandon()
+            case .restartHint(let repository):
+                if let hint = live?.steering.restartHint(for: repository), !hint.isEmpty { state.notice(hint) }
             case .resume(let runID):
                 guard let resume = browser?.resume else { continue }
                 let inbox = self.inbox

@@ -12,6 +12,13 @@ public protocol RunSteering: Sendable {
     func stop(reason: String)
     /// Cancel transfers in flight too; their tags stay pending for a resume.
     func abandon()
+    /// Runs only watched (`Dashboard.watch`): how to start again the work of `repository`
+    /// (the selected one, if any), for `r`.
+    func restartHint(for repository: String?) -> String
+}
+
+extension RunSteering {
+    public func restartHint(for repository: String?) -> String { "" }
 }
 
 /// A run for the dashboard to show: its events, how to steer it, and how it ends.

@@ -41,7 +41,8 @@ public enum KeyMap {
         KeyBinding(keys: [.character("r")], label: "r", action: .resume, bar: "resume",
                    help: "resume: continue a paused run, or resume a saved one",
                    description: "Resume: continue a paused run; in `freightliner dashboard`, resume the selected saved run; "
-                       + "after a run ended with work left (failed tags, or stopped), resume it"),
+                       + "after a run ended with work left (failed tags, or stopped), resume it; watching a migration's "
+                       + "shards (`freightliner dashboard MIGRATION`), say how to restart the selected repository's shard"),
         KeyBinding(keys: [.character("p")], label: "p", action: .pause, bar: "pause",
                    help: "pause scheduling new tags, or continue",
                    description: "Pause scheduling: no new tag starts, transfers in flight finish; again to continue"),

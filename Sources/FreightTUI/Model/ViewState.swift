@@ -26,6 +26,9 @@ public struct ViewState: Sendable, Equatable {
     /// `serve`: the dashboard follows cycle after cycle; when the next one starts, if planned.
     public var serving = false
     public var nextCycle: Date?
+    /// `dashboard MIGRATION`: the runs shown are other processes' (a migration's shards), only
+    /// followed through their checkpoints: nothing here steers them.
+    public var watching = false
     /// Rows a page key moves.
     public var pageSize = 10
 

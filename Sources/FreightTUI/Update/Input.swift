@@ -7,6 +7,8 @@ public enum DashboardCommand: Sendable, Equatable {
     case stop(reason: String)
     case abandon
     case resume(runID: String)
+    /// Watching: say how to restart the shard of this repository.
+    case restartHint(repository: String?)
 }
 
 extension DashboardState {
@@ -25,6 +27,20 @@ extension DashboardState {
 
     public mutating func perform(_ action: DashboardAction) -> [DashboardCommand] {
         clearNotice()
+        if view.watching {
+            // Nothing here steers the runs watched: they are other processes'.
+            switch action {
+            case .pause:
+                notify("this view only watches: each shard runs in its own process (r on a repository: how to restart its shard)")
+                return []
+            case .resume:
+                return [.restartHint(repository: currentRepository?.name)]
+            case .quit:
+                view.wantsExit = true
+                return []
+            default: break
+            }
+        }
         switch action {
         case .up: move(by: -1)
         case .down: move(by: 1)
@@ -72,7 +88,11 @@ extension DashboardState {
 
     /// SIGINT or SIGTERM: like `q`, and once the run is over, leave.
     public mutating func interrupt(signal name: String) -> [DashboardCommand] {
-        quit(reason: "received \(name); again to abandon transfers in flight")
+        if view.watching {
+            view.wantsExit = true
+            return []
+        }
+        return quit(reason: "received \(name); again to abandon transfers in flight")
     }
 
     /// A resume asked for with `r` has started: show that run from its first event.
@@ -231,6 +251,9 @@ extension DashboardState {
         let target = min(names.count - 1, max(0, position.addingReportingOverflow(delta).partialValue))
         return names[target]
     }
+
+    /// A short message in the key bar, as a key's own would be.
+    public mutating func notice(_ message: String) { notify(message) }
 
     private mutating func notify(_ message: String) {
         view.notice = message

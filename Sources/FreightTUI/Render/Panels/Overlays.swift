@@ -21,10 +21,12 @@ enum KeyBar {
             canvas.fill(Rect(x: rect.maxX - width, y: rect.y, width: width, height: 1), role: .notice)
             canvas.field(notice, x: rect.maxX - width + 1, y: rect.y, width: width - 2, role: .notice)
         }
-        let hidden: Set<DashboardAction> = state.mode == .browse ? [.pause, .focus] : []
+        let hidden: Set<DashboardAction> = state.mode == .browse ? [.pause, .focus] : state.view.watching ? [.pause] : []
         for binding in KeyMap.bindings where binding.bar != nil && !hidden.contains(binding.action) {
             let keys = binding.barKeys ?? binding.label
-            let word = binding.bar!
+            // Watching other processes' runs, r and q steer nothing: they say how, and leave.
+            let word = state.view.watching && binding.action == .resume ? "restart how" : state.view.watching && binding.action == .quit
+                ? "leave" : binding.bar!
             guard x + keys.count + 1 + word.count <= limit else { break }
             x += canvas.text(keys, x: x, y: rect.y, role: .key)
             x += canvas.text(" " + word, x: x, y: rect.y, role: .dim) + 2
