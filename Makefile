@@ -4,8 +4,9 @@ PREFIX ?= /usr/local
 PYTHON ?= python3
 DEBIAN_PACKAGES := libncursesw5-dev libcurl4-openssl-dev zlib1g-dev libssl-dev pkg-config \
                    docker-registry skopeo tmux ncurses-term apache2-utils openssl curl time python3 python3-pip \
-                   buildah podman umoci dpkg-dev lintian
-PYTHON_MODULES := moto:moto[server] boto3:boto3 cryptography:cryptography oras:oras prometheus_client:prometheus-client
+                   buildah podman umoci dpkg-dev lintian ca-certificates
+PYTHON_MODULES := moto:moto[server] boto3:boto3 cryptography:cryptography oras:oras prometheus_client:prometheus-client \
+                  kubernetes_validate:kubernetes-validate
 BIN := .build/release/freightliner
 # The release binary links the Swift runtime and Foundation statically: it runs on a host with
 # Debian's libraries and no Swift toolchain.
@@ -25,8 +26,15 @@ FUZZ_COUNT ?= 50000
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD := .build-fuzz
 LSAN_OPTIONS_FILE := $(CURDIR)/Tests/Fixtures/lsan.supp
+# The manifests are checked against the oldest Kubernetes whose Indexed Jobs have
+# backoffLimitPerIndex as a stable feature (1.33) and the newest kubernetes-validate knows.
+K8S_VERSIONS := 1.33.0 1.37.0
+K8S_MANIFESTS = $(filter-out deploy/kubernetes/kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
+IMAGE_LAYOUT := .build/image/freightliner
+# Suites of what ships (the release binary, the .deb, the container image): nothing sanitized runs there.
+RELEASE_SUITES := PackagingTests|ContainerImageTests
 
-.PHONY: deps tree build man completions deb test soak fuzz libfuzzer sanitize install demo bench clean
+.PHONY: deps tree build man completions deb image k8s-validate test soak fuzz libfuzzer sanitize install demo bench clean
 
 ## deps: install the Debian packages and Python modules the build, tests and demo need (a Python
 ## that Debian marks externally managed gets them with --break-system-packages: test machines only)
@@ -114,20 +122,38 @@ $(DEB): $(BIN) $(MAN) $(COMPLETIONS) $(wildcard themes/*.theme) $(wildcard deplo
 	  deploy/debian/control.in > .build/deb/DEBIAN/control
 	dpkg-deb --root-owner-group -Zxz --build .build/deb $@
 
+## image: a container image FROM scratch (buildah), as an OCI layout at .build/image/freightliner
+## tagged VERSION and latest: the release binary, the Debian libraries it loads, the CA bundle and
+## the themes, nothing else (deploy/image/build.sh; push it with
+## `freightliner copy oci:.build/image/freightliner:VERSION REGISTRY/freightliner:VERSION`)
+image: $(BIN)
+	rm -rf $(IMAGE_LAYOUT)
+	sh deploy/image/build.sh $(BIN) $(IMAGE_LAYOUT)
+
+## k8s-validate: the Kubernetes manifests under deploy/kubernetes/ (all but kustomization.yaml)
+## against the API schemas of each of K8S_VERSIONS, strictly (an unknown field fails), offline
+k8s-validate:
+	@for version in $(K8S_VERSIONS); do \
+	  $(PYTHON) -m kubernetes_validate --strict --quiet --kubernetes-version $$version $(K8S_MANIFESTS) || exit 1; \
+	done
+	@echo "k8s-validate: $(words $(K8S_MANIFESTS)) manifests valid for Kubernetes $(K8S_VERSIONS)"
+
 ## test: every test, against real registries, skopeo, moto and tmux (they start their own servers),
 ## then the whole suite again under AddressSanitizer and ThreadSanitizer (`make sanitize`)
 test: deps tree
 	@# Every module a target imports is declared in Package.swift (else a change to it leaves
 	@# the importer's objects stale).
 	$(PYTHON) .ci/check_imports.py
+	$(MAKE) k8s-validate
 	$(MAKE) deb
 	$(SWIFT) build --build-tests
 	@mkdir -p .build && rm -f $(FIGURES)
 	@# The packaging tests rebuild a release binary in a copied tree, which takes both cores for a
-	@# minute or two: they run on their own, before the rest.
+	@# minute or two: they run on their own, before the rest, with the container image's (which
+	@# packs the release binary too).
 	FREIGHTLINER_FIGURES=$(FIGURES) FREIGHTLINER_BIN=$(CURDIR)/.build/debug/freightliner \
-	  FREIGHTLINER_RELEASE_BIN=$(CURDIR)/$(BIN) FREIGHTLINER_DEB=$(CURDIR)/$(DEB) $(SWIFT) test --skip-build --filter PackagingTests
-	FREIGHTLINER_FIGURES=$(FIGURES) FREIGHTLINER_BIN=$(CURDIR)/.build/debug/freightliner $(SWIFT) test --skip-build --skip PackagingTests
+	  FREIGHTLINER_RELEASE_BIN=$(CURDIR)/$(BIN) FREIGHTLINER_DEB=$(CURDIR)/$(DEB) $(SWIFT) test --skip-build --filter '$(RELEASE_SUITES)'
+	FREIGHTLINER_FIGURES=$(FIGURES) FREIGHTLINER_BIN=$(CURDIR)/.build/debug/freightliner $(SWIFT) test --skip-build --skip '$(RELEASE_SUITES)'
 	$(MAKE) libfuzzer
 	@echo "reliability figures:" && sort $(FIGURES)
 	$(MAKE) sanitize
@@ -178,9 +204,9 @@ libfuzzer:
 sanitize: deps tree
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	LSAN_OPTIONS=suppressions=$(LSAN_OPTIONS_FILE):print_suppressions=0 \
-	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --skip PackagingTests
+	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --skip '$(RELEASE_SUITES)'
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --skip PackagingTests
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --skip '$(RELEASE_SUITES)'
 
 ## install: the binary, themes, man page and completions under PREFIX (DESTDIR for staging);
 ## what `make build` made is installed as it is when it is current

@@ -13,6 +13,9 @@ generates the corpus (Tests/Fixtures/corpus.py, profile `bench`), then measures:
      same killed at 90 % of the cold run's time, big blobs in flight);
   6. scaling: 10/100/1000 small tags in one repository, 1/10/100 repositories, and what the
      checkpoint's fdatasync costs on 1000 tags;
+  7. the corpus split into BENCH_SHARDS (default 4) shards run at once, as an Indexed Job's
+     pods would on one machine, against one process: wall, CPU, bytes, requests, and what
+     `plan --shards` predicted the shards' shared blobs would cost;
 
 A quarter of the corpus's tags are signed first (oras_artifacts.py: an SBOM and its signature
 through the referrers tag fallback, and a cosign signature), so the no-ops show what referrers
@@ -23,7 +26,7 @@ on a shared machine are reported, not asserted.
 
 Environment: BENCH_SCALE (corpus size, default 1), BENCH_REPEAT (rounds of 1-5, the median is
 reported; default 1), BENCH_SCALING=0 skips 6, BENCH_WORKDIR (default: a temp dir, removed after),
-BENCH_JOBS (freightliner --jobs; default its own).
+BENCH_JOBS (freightliner --jobs; default its own), BENCH_SHARDS (0 or 1 skips 7).
 """
 import argparse
 import concurrent.futures
@@ -156,6 +159,52 @@ class Bench:
                                   "--immutable-tags", ".*")
             bare = self.sync(source.host, destination.host + "/mirror", "noop-bare-%d" % self.counter, "--no-referrers")
         return cold, noop, immutable, bare
+
+    def shards(self, source, count):
+        """The corpus split `count` ways (`JOB_COMPLETION_INDEX`/`JOB_COMPLETIONS`, as an Indexed Job's
+        pods), all shards at once on this machine, against one process, each cold into a fresh
+        registry; with what `plan --shards` predicted the shared blobs would cost."""
+        plan = self.timed([self.binary, "plan", source.host, "--shards", str(count), "--json"])
+        if plan["status"] != 0:
+            raise SystemExit("freightliner plan exited %d:\n%s" % (plan["status"], plan["stderr"][-3000:]))
+        predicted = json.loads(plan["stdout"])["total"]
+        with self.registry("one-process-dest") as destination:
+            self.counter += 1
+            one = self.sync(source.host, destination.host + "/mirror", "one-%d" % self.counter)
+        with self.registry("shards-dest") as destination:
+            self.counter += 1
+            runs = os.path.join(self.workdir, "shard-runs-%d" % self.counter)
+            jobs = ["--jobs", str(self.jobs)] if self.jobs else []
+            started = time.monotonic()
+            processes = []
+            for index in range(count):
+                stats = os.path.join(self.workdir, "time-shard-%d.out" % index)
+                environment = dict(os.environ, JOB_COMPLETION_INDEX=str(index), JOB_COMPLETIONS=str(count))
+                command = ["/usr/bin/time", "-f", "%M %U %S", "-o", stats, self.binary, "sync", source.host, destination.host + "/mirror",
+                           "--run-id", "sharded-%d" % self.counter, "--checkpoint-dir", runs, "--ui", "json"] + jobs
+                processes.append((subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment), stats))
+            parts = []
+            for process, stats in processes:
+                stdout, stderr = process.communicate()
+                if process.returncode != 0:
+                    raise SystemExit("shard exited %d:\n%s" % (process.returncode, stderr.decode(errors="replace")[-3000:]))
+                with open(stats) as f:
+                    rss_kib, user, system = f.read().strip().splitlines()[-1].split()
+                parts.append({"cpu_seconds": float(user) + float(system), "rss_kib": int(rss_kib),
+                              "summary": summary_of(stdout.decode(errors="replace"))})
+            wall = time.monotonic() - started
+        requests = lambda summary: sum(summary.get("requests", {}).values())
+        sharded_bytes = sum(part["summary"]["bytes_transferred"] for part in parts)
+        one_bytes = one["summary"]["bytes_transferred"]
+        return {
+            "shards": count, "seconds": wall, "one_process_seconds": one["seconds"],
+            "cpu_seconds": sum(part["cpu_seconds"] for part in parts), "one_process_cpu_seconds": one["cpu_seconds"],
+            "bytes": sharded_bytes, "one_process_bytes": one_bytes,
+            "requests": sum(requests(part["summary"]) for part in parts), "one_process_requests": requests(one["summary"]),
+            "peak_rss_mib_per_shard": max(part["rss_kib"] for part in parts) / 1024, "one_process_peak_rss_mib": one["rss_kib"] / 1024,
+            "tags": sum(part["summary"]["tags"]["total"] for part in parts), "one_process_tags": one["summary"]["tags"]["total"],
+            "predicted_shared_bytes": predicted.get("shared_bytes"), "plan_seconds": plan["seconds"],
+        }
 
     def floor(self, source):
         """The floor, cold (floor.replicate) and no-op (floor.noop) on the replica it made."""
@@ -414,6 +463,18 @@ def table(results):
                 row["cpu_seconds"], row["peak_rss_mib"], row["noop_seconds"],
                 " ".join("%s %s" % item for item in row["requests_per_tag"].items()),
                 " ".join("%s %s" % item for item in row["noop_requests_per_tag"].items())))
+    shards = results.get("shards")
+    if shards:
+        lines += ["", "| %d shards at once vs one process (same machine, cold) | wall | CPU | bytes uploaded | requests | peak RSS |" % shards["shards"],
+                  "|---|---:|---:|---:|---:|---:|",
+                  "| one process | %.2f s | %.2f s | %.1f MB | %d | %.1f MiB |" % (
+                      shards["one_process_seconds"], shards["one_process_cpu_seconds"], shards["one_process_bytes"] / 1e6,
+                      shards["one_process_requests"], shards["one_process_peak_rss_mib"]),
+                  "| %d shards | %.2f s (%.2f x) | %.2f s (%.2f x) | %.1f MB (%.2f x; plan predicted +%.1f MB) | %d (%.2f x) | %.1f MiB each |" % (
+                      shards["shards"], shards["seconds"], shards["seconds"] / shards["one_process_seconds"], shards["cpu_seconds"],
+                      shards["cpu_seconds"] / shards["one_process_cpu_seconds"], shards["bytes"] / 1e6,
+                      shards["bytes"] / max(1, shards["one_process_bytes"]), (shards["predicted_shared_bytes"] or 0) / 1e6,
+                      shards["requests"], shards["requests"] / max(1, shards["one_process_requests"]), shards["peak_rss_mib_per_shard"])]
     corpus_info = results["corpus"]
     per = results["requests_per_tag"]
     lines += ["", "corpus: %d repositories, %d tags (%d signed), %.0f MB of unique layers (BENCH_SCALE=%g), median of %d round(s); "
@@ -481,6 +542,12 @@ def main():
         for key, name in (("freightliner_noop_immutable", "noop_immutable"), ("freightliner_noop_no_referrers", "noop_no_referrers")):
             middle = samples[key][len(samples[key]) // 2]["summary"]
             results["requests_per_tag"][name] = per_tag(middle.get("requests", {}), tags)
+        shard_count = int(os.environ.get("BENCH_SHARDS", "4"))
+        if shard_count > 1:
+            log("%d shards at once against one process" % shard_count)
+            results["shards"] = bench.shards(source, shard_count)
+            if results["shards"]["tags"] != results["shards"]["one_process_tags"]:
+                raise SystemExit("the shards planned %d tags, one process %d" % (results["shards"]["tags"], results["shards"]["one_process_tags"]))
         log("copy of a 512 MiB layer")
         results["big_layer"] = bench.big_layer()
         if os.environ.get("BENCH_SCALING", "1") != "0":

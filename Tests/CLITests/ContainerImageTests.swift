@@ -122,7 +122,7 @@ struct ContainerImageTests {
 
         let entries = try Self.layerEntries(layer)
         let files = Set(entries.filter { $0.type == "-" }.map(\.path))
-        for file in ["usr/bin/freightliner", "etc/ssl/certs/ca-certificates.crt"] {
+        for file in ["usr/bin/freightliner", "etc/ssl/certs/ca-certificates.crt", "etc/nsswitch.conf"] {
             #expect(files.contains(file), "the layer holds /\(file)")
         }
         #expect(files.contains { $0.hasPrefix("usr/share/freightliner/themes/") && $0.hasSuffix(".theme") }, "the layer holds the themes")

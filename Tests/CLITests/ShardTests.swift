@@ -183,6 +183,38 @@ extension ReliabilitySuites {
             #expect(CLI.summary(repeated.stdout)?.string("status") == "completed", "\(repeated.output)")
         }
 
+        @Test("a job file's run split in two: each shard takes its part of every job, together all of them")
+        func jobFileShards() throws {
+            let source = try TestRegistry.start()
+            let destination = try TestRegistry.start()
+            _ = try SyncCorpus(pushTo: source)
+            let directory = TemporaryDirectory("job-shards")
+            let file = try JobFileTests.write("""
+                version: 1
+                jobs:
+                  - { name: team, source: "\(source.host)/team", destination: "\(destination.host)/t" }
+                  - { name: tools, source: "\(source.host)/tools", destination: "\(destination.host)/x" }
+                """, in: directory)
+            let state = directory.file("runs")
+            var copied = 0
+            for index in 0..<2 {
+                let result = try CLI.run(["run", file, "--shard", "\(index)/2", "--run-id", "jobs", "--ui", "json", "--checkpoint-dir", state])
+                #expect(result.status == 0, "\(result.output)")
+                #expect(result.stderr.contains("shard \(index)/2 of migration jobs: run jobs-shard-\(index)-of-2"), "\(result.stderr)")
+                copied += CLI.summary(result.stdout)?.int("tags", "copied") ?? 0
+            }
+            let team = SyncCorpus.layout.filter { $0.key.hasPrefix("team/") }, tools = SyncCorpus.layout.filter { $0.key.hasPrefix("tools/") }
+            #expect(copied == (team.values.map(\.count) + tools.values.map(\.count)).reduce(0, +))
+            for (repository, tags) in team {
+                for tag in tags {
+                    let target = "t/" + repository.dropFirst("team/".count) + ":\(tag)"
+                    #expect(try Skopeo.digest(destination.reference(target)) == (try Skopeo.digest(source.reference("\(repository):\(tag)"))))
+                }
+            }
+            let status = try CLI.run(["status", state, "--ui", "json"])
+            #expect(status.status == 0 && CLI.jsonLines(status.stdout).first?.string("status") == "completed", "\(status.output)")
+        }
+
         @Test("bad shards are refused before any request, naming the value", arguments: [
             (["sync", "127.0.0.1:1", "127.0.0.1:2/m", "--shard", "3/3", "--run-id", "m"], [:], "--shard 3/3"),
             (["sync", "127.0.0.1:1", "127.0.0.1:2/m", "--shard", "0/2"], [:], "needs --run-id"),

@@ -220,4 +220,28 @@ struct ShardingTests {
         }
         #expect(summary.status == .completed && summary.tags.total == 4)
     }
+
+    @Test("shards of one pair ending together each add their tags to the replica record; none writes over another's")
+    func replicaRecordMerges() throws {
+        let directory = TemporaryDirectory("replicas")
+        let store = ReplicaStore(checkpointDirectory: directory.path)
+        let started = ReplicaRecord(source: "src.example/team", destination: "dst.example/mirror")
+        let names = Self.paths(40)
+        let whole = try Self.record("m", repositories: names)
+        for index in 0..<2 {
+            var part = whole
+            part.narrow(to: try Shard(index: index, count: 2), grouping: .repository, migration: "m")
+            for repository in part.repositories.indices {
+                for tag in part.repositories[repository].tags.indices {
+                    part.repositories[repository].tags[tag].state = .copied
+                    part.repositories[repository].tags[tag].sourceDigest = Digest.sha256(of: Array("\(repository)".utf8))
+                    part.repositories[repository].tags[tag].digest = Digest.sha256(of: Array("\(repository)".utf8))
+                }
+            }
+            // Each shard loaded the record when it started: empty, for both.
+            try store.update(started) { $0.update(from: part) }
+        }
+        let saved = try store.load(source: started.source, destination: started.destination)
+        #expect(saved.repositories.count == names.count, "every shard's repositories are recorded: \(saved.repositories.count) of \(names.count)")
+    }
 }

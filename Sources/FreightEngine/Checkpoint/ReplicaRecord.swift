@@ -101,6 +101,34 @@ public struct ReplicaStore: Sendable {
         return record
     }
 
+    /// Applies `change` to the pair's record as saved now, and saves it, holding the store's
+    /// lock: runs of one pair that end together (a migration's shards, each writing its own
+    /// repositories) each add theirs, and none writes over another's. `started` is the record
+    /// as this run loaded it, used when the saved one has become unreadable.
+    public func update(_ started: ReplicaRecord, _ change: (inout ReplicaRecord) -> Void) throws {
+        try createDirectory()
+        let descriptor = open("\(directory)/.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw CheckpointError(path: "\(directory)/.lock", reason: "cannot be opened: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                throw CheckpointError(path: "\(directory)/.lock", reason: "cannot be locked: \(String(cString: strerror(errno)))")
+            }
+        }
+        var record = (try? load(source: started.source, destination: started.destination)) ?? started
+        change(&record)
+        try save(record)
+    }
+
+    private func createDirectory() throws {
+        if !FileManager.default.fileExists(atPath: directory) {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        }
+    }
+
     public func save(_ record: ReplicaRecord) throws {
         if !FileManager.default.fileExists(atPath: directory) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,

@@ -153,11 +153,14 @@ public final class Replicator: Sendable {
             }
         }
         for (index, job) in options.perJob.enumerated() where !options.dryRun {
-            guard let store = job.replicas?.store, var record = job.replicas?.record else { continue }
-            record.update(from: final, job: options.perJob.count > 1 ? index : nil)
-            await referrerMemories[index].apply(to: &record)
+            guard let store = job.replicas?.store, let record = job.replicas?.record else { continue }
+            let learned = await referrerMemories[index].memory
             do {
-                try store.save(record)
+                // Merged into the record as saved now: shards of one migration share it.
+                try store.update(record) { saved in
+                    saved.update(from: final, job: options.perJob.count > 1 ? index : nil)
+                    saved.remember(referrers: learned.referrers, children: learned.children)
+                }
             } catch {
                 events.emit(.warning("the record of what \(record.destination) holds could not be saved (\(error)); "
                                      + "--immutable-tags checks these tags again next time"))

@@ -232,7 +232,8 @@ actor ReferrerMemory {
 
     func remember(children: [Digest], of index: Digest) { learned[index.description] = children }
 
-    func apply(to record: inout ReplicaRecord) { record.remember(referrers: carried, children: learned) }
+    /// What this run carried and learned, for the replica record.
+    var memory: (referrers: [String: [String: Digest]], children: [String: [Digest]]) { (carried, learned) }
 }
 
 extension ReferrerCopier {
