@@ -168,6 +168,13 @@ class Bench:
         if plan["status"] != 0:
             raise SystemExit("freightliner plan exited %d:\n%s" % (plan["status"], plan["stderr"][-3000:]))
         predicted = json.loads(plan["stdout"])["total"]
+        largest = max(part.get("bytes", 0) for part in json.loads(plan["stdout"])["shards"])
+        # What keeping repositories under one first path component together would cost instead:
+        # shared blobs against balance (the largest shard bounds the wall time).
+        grouped = self.timed([self.binary, "plan", source.host, "--shards", str(count), "--shard-by", "prefix", "--json"])
+        grouped_plan = json.loads(grouped["stdout"]) if grouped["status"] == 0 else {"total": {}, "shards": []}
+        grouped_shared = grouped_plan["total"].get("shared_bytes")
+        grouped_largest = max([part.get("bytes", 0) for part in grouped_plan["shards"]] or [0])
         with self.registry("one-process-dest") as destination:
             self.counter += 1
             one = self.sync(source.host, destination.host + "/mirror", "one-%d" % self.counter)
@@ -204,6 +211,8 @@ class Bench:
             "peak_rss_mib_per_shard": max(part["rss_kib"] for part in parts) / 1024, "one_process_peak_rss_mib": one["rss_kib"] / 1024,
             "tags": sum(part["summary"]["tags"]["total"] for part in parts), "one_process_tags": one["summary"]["tags"]["total"],
             "predicted_shared_bytes": predicted.get("shared_bytes"), "plan_seconds": plan["seconds"],
+            "predicted_shared_bytes_by_prefix": grouped_shared, "tree_bytes": predicted.get("bytes"),
+            "largest_shard_bytes": largest, "largest_shard_bytes_by_prefix": grouped_largest,
         }
 
     def floor(self, source):
@@ -474,7 +483,13 @@ def table(results):
                       shards["shards"], shards["seconds"], shards["seconds"] / shards["one_process_seconds"], shards["cpu_seconds"],
                       shards["cpu_seconds"] / shards["one_process_cpu_seconds"], shards["bytes"] / 1e6,
                       shards["bytes"] / max(1, shards["one_process_bytes"]), (shards["predicted_shared_bytes"] or 0) / 1e6,
-                      shards["requests"], shards["requests"] / max(1, shards["one_process_requests"]), shards["peak_rss_mib_per_shard"])]
+                      shards["requests"], shards["requests"] / max(1, shards["one_process_requests"]), shards["peak_rss_mib_per_shard"]),
+                  "", "`plan --shards %d` predicted the shards' shared blobs at +%.1f MB, the largest shard %.0f %% of the tree's bytes "
+                      "(`--shard-by prefix`: +%.1f MB, the largest shard %.0f %%); planned in %.2f s." % (
+                      shards["shards"], (shards["predicted_shared_bytes"] or 0) / 1e6,
+                      100.0 * shards["largest_shard_bytes"] / max(1, shards["tree_bytes"] or 1),
+                      (shards["predicted_shared_bytes_by_prefix"] or 0) / 1e6,
+                      100.0 * shards["largest_shard_bytes_by_prefix"] / max(1, shards["tree_bytes"] or 1), shards["plan_seconds"])]
     corpus_info = results["corpus"]
     per = results["requests_per_tag"]
     lines += ["", "corpus: %d repositories, %d tags (%d signed), %.0f MB of unique layers (BENCH_SCALE=%g), median of %d round(s); "

@@ -119,15 +119,16 @@ extension ReliabilitySuites {
             #expect((live["shards"] as? [[String: Any]])?.count == 3, "\(live)")
             #expect(watching.status == 3, "not finished yet: \(watching.output)")
 
-            // An operator on the bastion host watches every shard in one dashboard.
+            kill(processes[victim].processIdentifier, SIGKILL)
+            processes[victim].waitUntilExit()
+
+            // An operator on the bastion host watches every shard in one dashboard: running, as
+            // the killed shard has tags to go.
             let home = TemporaryDirectory("watch-home")
             let watch = try TmuxSession(width: 120, height: 40, command: [Paths.binary, "dashboard", "mig", "--checkpoint-dir", state],
                                         environment: DashboardTests.environment(home))
             let shown = parts.indices.filter { !parts[$0].isEmpty }.map { "[\($0)/3]" }
             try watch.waitForScreen("every shard's repositories") { screen in shown.allSatisfy(screen.contains) && screen.contains("RUNNING") }
-
-            kill(processes[victim].processIdentifier, SIGKILL)
-            processes[victim].waitUntilExit()
             let before = finished("shard-\(victim).json").count
             #expect(before < tagsOf[victim], "killed before its end")
             #expect(contents(of: directory.file("shard-\(victim).json")).contains("JOB_COMPLETION_INDEX=\(victim), JOB_COMPLETIONS=3"),
@@ -168,7 +169,12 @@ extension ReliabilitySuites {
             #expect(status.status == 0, "\(status.output)")
             let combined = try #require(CLI.jsonLines(status.stdout).first)
             #expect(combined.string("status") == "completed")
-            #expect(combined.int("tags", "total") == SyncCorpus.tagCount && combined.int("tags", "copied") == SyncCorpus.tagCount, "\(combined)")
+            // A tag whose manifest the killed shard pushed before its journal entry is found
+            // current on the restart: skipped, not copied again (two tags were in flight at most).
+            let copied = combined.int("tags", "copied") ?? 0, skipped = combined.int("tags", "skipped") ?? 0
+            #expect(combined.int("tags", "total") == SyncCorpus.tagCount && copied + skipped == SyncCorpus.tagCount && skipped <= 2,
+                    "\(combined)")
+            #expect(combined.int("tags", "failed") == 0)
             #expect(combined.int("repositories", "total") == SyncCorpus.layout.count)
             let plain = try CLI.run(["status", state])
             #expect(plain.stdout.contains("migration:   mig (3 shards)") && plain.stdout.contains("\(SyncCorpus.tagCount)/\(SyncCorpus.tagCount) tags"),
@@ -201,6 +207,7 @@ extension ReliabilitySuites {
                 let result = try CLI.run(["run", file, "--shard", "\(index)/2", "--run-id", "jobs", "--ui", "json", "--checkpoint-dir", state])
                 #expect(result.status == 0, "\(result.output)")
                 #expect(result.stderr.contains("shard \(index)/2 of migration jobs: run jobs-shard-\(index)-of-2"), "\(result.stderr)")
+                #expect(result.stderr.contains("shard \(index)/2 takes "), "what the shard took: \(result.stderr)")
                 copied += CLI.summary(result.stdout)?.int("tags", "copied") ?? 0
             }
             let team = SyncCorpus.layout.filter { $0.key.hasPrefix("team/") }, tools = SyncCorpus.layout.filter { $0.key.hasPrefix("tools/") }

@@ -80,8 +80,11 @@ public struct RunRecord: Sendable, Codable, Equatable {
 
     /// Makes this run shard `shard` of the migration `migration`: only the repositories that
     /// fall to it stay, and a prune considers only those.
-    public mutating func narrow(to shard: Shard, grouping: ShardGrouping, migration: String) {
+    /// Returns how many repositories the whole plan had.
+    @discardableResult
+    public mutating func narrow(to shard: Shard, grouping: ShardGrouping, migration: String) -> Int {
         let sharding = Sharding(count: shard.count, grouping: grouping)
+        let planned = repositories.count
         repositories = repositories.filter { sharding.shard(of: shardKey(of: $0)) == shard.index }
         for (job, prune) in prunes.enumerated() {
             guard var prune else { continue }
@@ -89,6 +92,7 @@ public struct RunRecord: Sendable, Codable, Equatable {
             setPrune(prune, job: job)
         }
         self.shard = ShardRecord(migration: migration, shard: shard, grouping: grouping)
+        return planned
     }
 
     /// Whether `resume` has anything to do.

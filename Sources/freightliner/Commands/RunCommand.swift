@@ -159,7 +159,7 @@ enum JobFileRun {
             records.append(JobRecord(name: job.name, settings: planned.settings, prune: planned.prune))
         }
         record.jobs = records
-        if let (shard, grouping, migration) = shard { record.narrow(to: shard, grouping: grouping, migration: migration) }
+        if let (shard, grouping, migration) = shard { ShardOptions.narrow(&record, to: shard, grouping: grouping, migration: migration) }
         return try RunLauncher.start(record: record, jobs: jobs, store: store, dryRun: dryRun,
                                      retry: syncs[0].connection.retryPolicy, events: events, listing: listing)
     }

@@ -116,7 +116,7 @@ struct SyncCommand: AsyncParsableCommand {
                                destination: planned.settings.destination.description, settings: planned.settings,
                                repositories: planned.repositories)
         record.prune = planned.prune
-        if let shard { record.narrow(to: shard.shard, grouping: shardOptions.grouping, migration: migration) }
+        if let shard { ShardOptions.narrow(&record, to: shard.shard, grouping: shardOptions.grouping, migration: migration) }
         let job = RunLauncher.ConnectedJob(name: "sync", settings: planned.settings, connections: planned.wiring.connections)
         return try RunLauncher.start(record: record, jobs: [job], store: runOptions.store, dryRun: dryRun, retry: connection.retryPolicy,
                                      events: events, listing: planned.listing)

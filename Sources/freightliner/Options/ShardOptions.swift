@@ -33,6 +33,14 @@ struct ShardOptions: ParsableArguments {
         return try Shard.fromEnvironment(environment).map { ($0, .environment) }
     }
 
+    /// Narrows a planned run to its shard, and says what the shard took.
+    static func narrow(_ record: inout RunRecord, to shard: Shard, grouping: ShardGrouping, migration: String) {
+        let planned = record.narrow(to: shard, grouping: grouping, migration: migration)
+        let tags = record.repositories.reduce(0) { $0 + $1.tags.count }
+        Console.error("freightliner: shard \(shard) takes \(record.repositories.count) of the \(planned) repositories planned "
+                      + "(\(tags) tag\(tags == 1 ? "" : "s"))\n")
+    }
+
     /// The shard's run: the migration's run id (`--run-id`, which every shard and every restart
     /// of one must name alike) with `-shard-I-of-N`. Says so on stderr before anything else.
     func runID(for shard: (shard: Shard, origin: Origin), migration named: String?) throws -> (runID: String, migration: String) {
