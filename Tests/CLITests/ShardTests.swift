@@ -112,15 +112,15 @@ extension ReliabilitySuites {
             defer { processes.forEach(CLI.reap) }
             try waitUntil(timeout: 60, "shard \(victim) finished two tags") { finished("shard-\(victim).json").count >= 2 }
 
-            // Another process sees every shard while they run, reading checkpoints only.
+            kill(processes[victim].processIdentifier, SIGKILL)
+            processes[victim].waitUntilExit()
+
+            // Another process sees every shard before the migration ends, reading checkpoints only.
             let watching = try CLI.run(["status", state, "--ui", "json"])
             let live = try #require(CLI.jsonLines(watching.stdout).first, "\(watching.output)")
             #expect(live["migration"] as? String == "mig")
             #expect((live["shards"] as? [[String: Any]])?.count == 3, "\(live)")
             #expect(watching.status == 3, "not finished yet: \(watching.output)")
-
-            kill(processes[victim].processIdentifier, SIGKILL)
-            processes[victim].waitUntilExit()
 
             // An operator on the bastion host watches every shard in one dashboard: running, as
             // the killed shard has tags to go.
