@@ -141,6 +141,15 @@ struct RenderTests {
         #expect(TextFit.truncate("abcdef", 4, ellipsis: "…") == "abc…")
         #expect(TextFit.truncate("abc", 4, ellipsis: "…") == "abc")
         #expect(TextFit.truncateMiddle("registry.example.com/team", 11, ellipsis: "~") == "regis~/team")
+        // Locations keep their port: the path's middle goes first, then the host name's.
+        let long = TextFit.location("registry.example.com:5000/team/platform/web", 26, ellipsis: "~")
+        #expect(long.contains(":5000/") && long.hasSuffix("web") && long.hasPrefix("regis") && TextFit.width(long) == 26, "\(long)")
+        #expect(TextFit.truncateMiddle("registry.example.com:5000/team/platform/web", 26, ellipsis: "~").contains(":5000") == false,
+                "cut in the middle as a whole, the port would go")
+        let tight = TextFit.location("registry.very-long-internal-name.example.com:5000/team/app", 24, ellipsis: "~")
+        #expect(tight.contains(":5000/") && TextFit.width(tight) <= 24 && tight.hasPrefix("regis"), "\(tight)")
+        #expect(TextFit.location("127.0.0.1:5000/team", 30, ellipsis: "~") == "127.0.0.1:5000/team")
+        #expect(TextFit.location("oci:/very/long/layout/directory/path", 12, ellipsis: "~").count == 12)
         #expect(TextFit.wrap("one two three four", 9) == ["one two", "three", "four"])
         #expect(TextFit.wrap("abcdefghij", 4) == ["abcd", "efgh", "ij"])
     }

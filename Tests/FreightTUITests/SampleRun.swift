@@ -85,16 +85,6 @@ enum SampleRun {
     /// `midRun` and then the rest: the run completes with the one failure.
     static var finishedRun: [(Double, ReplicationEvent)] {
         var events = midRun
-        var summary = RunSummary(runID: runID, status: .failed)
-        (summary.repositories.total, summary.repositories.completed, summary.repositories.failed) = (6, 5, 1)
-        (summary.tags.total, summary.tags.copied, summary.tags.skipped, summary.tags.failed) = (14, 12, 1, 1)
-        (summary.blobs.copied, summary.blobs.mounted, summary.blobs.skipped) = (30, 2, 4)
-        summary.bytesTransferred = 250 << 20
-        summary.compression.layers = 1
-        summary.compression.originalBytes = 64 << 20
-        summary.compression.compressedBytes = 21 << 20
-        summary.compression.keptLayers = 1
-        (summary.session.tagsCopied, summary.session.bytesTransferred, summary.session.durationSeconds) = (12, 250 << 20, 75)
         events.append((50, .tagFinished(repository: "team/web", tag: "1.0", outcome: .copied(bytes: 48 << 20, digest: digest("m4")),
                                          stats: stats(bytes: 48 << 20, uploaded: 4))))
         var second = 51.0
@@ -111,8 +101,55 @@ enum SampleRun {
         for repository in ["team/web", "team/worker", "infra/postgres-with-a-rather-long-repository-name", "infra/redis", "tools/builder"] {
             events.append((second, .repositoryFinished(repository: repository, status: .completed)))
         }
-        events.append((75, .runFinished(summary)))
+        events.append((75, .runFinished(summary(of: events, status: .failed, seconds: 75))))
         return events
+    }
+
+    /// The summary the engine would end `events` with, counted from them (never typed by hand,
+    /// so a frame's totals can be checked against the events).
+    static func summary(of events: [(Double, ReplicationEvent)], status: RunSummary.Status, seconds: Double) -> RunSummary {
+        var summary = RunSummary(runID: runID, status: status)
+        var planned: [String: [String]] = [:]
+        var outcomes: [String: [String: TagOutcome]] = [:]
+        for (_, event) in events {
+            switch event {
+            case .planned(let repositories):
+                for repository in repositories { planned[repository.name] = repository.tags }
+            case .tagFinished(let repository, let tag, let outcome, let stats):
+                outcomes[repository, default: [:]][tag] = outcome
+                summary.bytesTransferred += stats.bytes
+                summary.blobs.copied += stats.blobsUploaded
+                summary.blobs.mounted += stats.blobsMounted
+                summary.blobs.skipped += stats.blobsSkipped
+            case .layerCompressed(_, let layer):
+                if layer.result == .compressed, let compressed = layer.compressed {
+                    summary.compression.layers += 1
+                    summary.compression.originalBytes += layer.original.size
+                    summary.compression.compressedBytes += compressed.size
+                } else {
+                    summary.compression.keptLayers += 1
+                }
+            default: break
+            }
+        }
+        for (repository, tags) in planned {
+            let finished = tags.compactMap { outcomes[repository]?[$0] }
+            var failed = false
+            for outcome in finished {
+                switch outcome {
+                case .copied: summary.tags.copied += 1
+                case .skipped: summary.tags.skipped += 1
+                case .failed: summary.tags.failed += 1; failed = true
+                }
+            }
+            summary.tags.total += tags.count
+            summary.repositories.total += 1
+            if failed { summary.repositories.failed += 1 } else if finished.count == tags.count { summary.repositories.completed += 1 }
+        }
+        summary.durationSeconds = seconds
+        (summary.session.tagsCopied, summary.session.bytesTransferred, summary.session.durationSeconds)
+            = (summary.tags.copied, summary.bytesTransferred, seconds)
+        return summary
     }
 
     static func state(_ events: [(Double, ReplicationEvent)], now: Double? = nil, mode: DashboardState.Mode = .live) -> DashboardState {

@@ -15,9 +15,11 @@ public struct RepositoryProgress: Sendable, Equatable {
     public private(set) var copying = 0
     /// Bytes earlier sessions of the run uploaded for tags they finished.
     public private(set) var earlierBytes: Int64 = 0
-    /// Bytes tag progress reported in this session (uploads, plus blobs found present or mounted).
+    /// Bytes uploaded for the tags that finished in this session, as their stats say.
+    public private(set) var finishedBytes: Int64 = 0
+    /// Bytes the tags in flight reported so far (uploads, plus blobs found present or mounted).
     public private(set) var progressBytes: Int64 = 0
-    /// Sizes of this repository's blobs that were mounted or already present: never sent.
+    /// Sizes of the blobs in flight that were mounted or already present: never sent.
     public private(set) var presentBytes: Int64 = 0
 
     public init(name: String, order: Int) {
@@ -28,8 +30,12 @@ public struct RepositoryProgress: Sendable, Equatable {
     public var total: Int { tags.count }
     /// Tags finished for good (copied, mounted, skipped).
     public var done: Int { copied + skipped }
-    /// Bytes uploaded for this repository, across sessions; an estimate while tags are in flight.
-    public var bytes: Int64 { earlierBytes + max(0, progressBytes - presentBytes) }
+    /// Bytes uploaded for this repository in this session: exact for finished tags, an estimate
+    /// for those in flight.
+    public var sessionBytes: Int64 { finishedBytes + max(0, progressBytes - presentBytes) }
+    /// Bytes uploaded for this repository, across sessions: once every tag finished, the sum of
+    /// its tags' bytes.
+    public var bytes: Int64 { earlierBytes + sessionBytes }
     public var isFinished: Bool { done + failed == total && copying == 0 }
 
     /// How far along, counting the part of each tag in flight.
@@ -72,36 +78,44 @@ public struct RepositoryProgress: Sendable, Equatable {
         setStatus(index, .copying)
     }
 
-    mutating func progress(tag name: String, done: Int64, total: Int64) -> Int64 {
+    mutating func progress(tag name: String, done: Int64, total: Int64) {
         let index = indexOf(name)
         if tags[index].status == .queued {
             if status == .pending { status = .running }
             setStatus(index, .copying)
         }
-        guard tags[index].status == .copying else { return 0 }
-        let delta = done - tags[index].bytesDone
+        guard tags[index].status == .copying else { return }
+        progressBytes += done - tags[index].bytesDone
         tags[index].bytesDone = done
         tags[index].bytesTotal = total
-        progressBytes += delta
-        return delta
     }
 
     mutating func blobPresent(size: Int64) { presentBytes += size }
 
     mutating func finished(tag name: String, outcome: TagOutcome, stats: TagStats) {
         let index = indexOf(name)
+        // The tag's stats replace what its progress estimated: what progress counted of blobs
+        // found present is no longer in flight either.
+        let counted = tags[index].status == .copying ? tags[index].bytesDone : 0
+        progressBytes -= counted
+        presentBytes -= min(presentBytes, max(0, counted - stats.bytes))
+        finishedBytes += stats.bytes
         tags[index].stats = stats
         tags[index].earlier = false
         if case .copied = outcome, tags[index].bytesTotal > 0 { tags[index].bytesDone = tags[index].bytesTotal }
         setStatus(index, TagProgress.status(for: outcome, stats: stats))
+        // Nothing in flight: the repository's bytes are its tags' own, exactly.
+        if copying == 0 { (progressBytes, presentBytes) = (0, 0) }
     }
 
     /// The run ended: tags still marked as copying were interrupted and stay to do.
     mutating func interrupted() {
         for index in tags.indices where tags[index].status == .copying {
+            progressBytes -= tags[index].bytesDone
             tags[index].bytesDone = 0
             setStatus(index, .queued)
         }
+        (progressBytes, presentBytes) = (0, 0)
         if status == .running { status = failed > 0 ? .failed : (done == total ? .completed : .pending) }
     }
 

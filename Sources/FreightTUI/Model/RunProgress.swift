@@ -21,10 +21,8 @@ public struct RunProgress: Sendable, Equatable {
     /// Each credential in use, by provider and reference, in the order first seen.
     public private(set) var secrets: [SecretStatus] = []
     public var throughput = ThroughputMeter()
-    /// Bytes that tag progress reported moved (uploads, plus blobs found present or mounted).
-    public private(set) var progressBytes: Int64 = 0
-    /// Sizes of blobs that were mounted or already present: counted by progress, never sent.
-    public private(set) var presentBytes: Int64 = 0
+    /// The repositories' `sessionBytes`, added up as each changes.
+    public private(set) var sessionBytes: Int64 = 0
     public private(set) var blobsUploaded = 0
     public private(set) var blobsMounted = 0
     public private(set) var blobsPresent = 0
@@ -59,7 +57,8 @@ public struct RunProgress: Sendable, Equatable {
     }
 
     /// Bytes sent over the network in this session (an estimate while tags are in flight).
-    public var transferredBytes: Int64 { max(0, progressBytes - presentBytes) }
+    /// Bytes uploaded in this session: the sum of the repositories' (kept as they change).
+    public var transferredBytes: Int64 { sessionBytes }
 
     public var tagsTotal: Int { repositories.reduce(0) { $0 + $1.total } }
     public var tagsDone: Int { repositories.reduce(0) { $0 + $1.done } }
@@ -94,20 +93,18 @@ public struct RunProgress: Sendable, Equatable {
             index = repositories.count - 1
             repositoryIndex[name] = index
         }
+        let before = repositories[index].sessionBytes
         body(&repositories[index])
+        sessionBytes += repositories[index].sessionBytes - before
     }
-
-    mutating func addProgress(_ delta: Int64) { progressBytes += delta }
 
     mutating func blobFinished(size: Int64, transfer: BlobTransferKind) {
         switch transfer {
         case .uploaded: blobsUploaded += 1
         case .mounted:
             blobsMounted += 1
-            presentBytes += size
         case .skipped:
             blobsPresent += 1
-            presentBytes += size
         }
     }
 

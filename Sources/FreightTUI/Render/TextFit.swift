@@ -28,6 +28,22 @@ enum TextFit {
         return String(result)
     }
 
+    /// `HOST[:PORT][/PATH]` (or `oci:DIR`) in `width` columns, each part shortened in its middle:
+    /// the path keeps up to a third of the room (more when the host leaves it), the host name the
+    /// rest, and the port always stays whole, since two registries on one host differ only by it.
+    static func location(_ string: String, _ width: Int, ellipsis: Unicode.Scalar) -> String {
+        guard Self.width(string) > width, let slash = string.firstIndex(of: "/"), !string.hasPrefix("oci:") else {
+            return truncateMiddle(string, width, ellipsis: ellipsis)
+        }
+        let authority = String(string[..<slash]), path = String(string[slash...])
+        let port = authority.lastIndex(of: ":").map { String(authority[$0...]) } ?? ""
+        let host = String(authority.dropLast(port.count))
+        let pathRoom = min(Self.width(path), max(width / 3, width - Self.width(authority)))
+        let hostRoom = width - pathRoom - Self.width(port)
+        guard hostRoom >= 3 else { return truncateMiddle(string, width, ellipsis: ellipsis) }
+        return truncateMiddle(host, hostRoom, ellipsis: ellipsis) + port + truncateMiddle(path, pathRoom, ellipsis: ellipsis)
+    }
+
     static func padRight(_ string: String, _ width: Int, ellipsis: Unicode.Scalar) -> String {
         let cut = truncate(string, width, ellipsis: ellipsis)
         return cut + String(repeating: " ", count: max(0, width - self.width(cut)))

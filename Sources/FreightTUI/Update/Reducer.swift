@@ -43,9 +43,7 @@ extension DashboardState {
         case .tagStarted(let repository, let tag):
             run.withRepository(repository) { $0.started(tag: tag) }
         case .tagProgress(let repository, let tag, let done, let total):
-            var delta: Int64 = 0
-            run.withRepository(repository) { delta = $0.progress(tag: tag, done: done, total: total) }
-            run.addProgress(delta)
+            run.withRepository(repository) { $0.progress(tag: tag, done: done, total: total) }
         case .tagFinished(let repository, let tag, let outcome, let stats):
             run.withRepository(repository) { $0.finished(tag: tag, outcome: outcome, stats: stats) }
             run.tagFinished()

@@ -16,9 +16,9 @@ enum HeaderPanel {
             // Both ends matter (registry and path), so each is cut in the middle to fit.
             let arrow = " \(canvas.glyphs.arrow) "
             let each = max(8, (room - TextFit.width(title) - 2 - TextFit.width(arrow)) / 2)
-            let source = TextFit.truncateMiddle(info.source, each, ellipsis: canvas.glyphs.ellipsis)
-            let destination = TextFit.truncateMiddle(info.destination, room - TextFit.width(title) - 2 - TextFit.width(arrow) - TextFit.width(source),
-                                                     ellipsis: canvas.glyphs.ellipsis)
+            let source = TextFit.location(info.source, each, ellipsis: canvas.glyphs.ellipsis)
+            let destination = TextFit.location(info.destination, room - TextFit.width(title) - 2 - TextFit.width(arrow) - TextFit.width(source),
+                                               ellipsis: canvas.glyphs.ellipsis)
             title += "  \(source)\(arrow)\(destination)"
         } else {
             title += state.view.serving ? "  waiting for the first cycle" : "  waiting for the run to start"
@@ -55,7 +55,8 @@ enum HeaderPanel {
             let value = pulls.limit.map { "\(pulls.remaining)/\($0)" } ?? "\(pulls.remaining)"
             segments.insert(("pulls left", value, pulls.isLow ? .warning : .text), at: min(2, segments.count))
         }
-        if let saved = run.lastCheckpoint { segments.append(("checkpoint", Formatting.ago(saved, now: state.now), .dim)) }
+        // Once the run is over its checkpoint is final: how long ago it was saved says nothing.
+        if let saved = run.lastCheckpoint, !run.isFinished { segments.append(("checkpoint", Formatting.ago(saved, now: state.now), .dim)) }
         if let next = state.view.nextCycle {
             // Between serve's cycles, the countdown is what the operator waits for.
             let left = max(0, next.timeIntervalSince(state.now))

@@ -21,7 +21,12 @@ enum KeyBar {
             canvas.fill(Rect(x: rect.maxX - width, y: rect.y, width: width, height: 1), role: .notice)
             canvas.field(notice, x: rect.maxX - width + 1, y: rect.y, width: width - 2, role: .notice)
         }
-        let hidden: Set<DashboardAction> = state.mode == .browse ? [.pause, .focus] : state.view.watching ? [.pause] : []
+        var hidden: Set<DashboardAction> = state.mode == .browse ? [.pause, .focus] : state.view.watching ? [.pause] : []
+        // A finished run cannot be paused, and a complete one has nothing to resume.
+        if state.mode == .live, let summary = state.run.summary {
+            hidden.insert(.pause)
+            if summary.status == .completed || state.run.info?.checkpointPath == nil { hidden.insert(.resume) }
+        }
         for binding in KeyMap.bindings where binding.bar != nil && !hidden.contains(binding.action) {
             let keys = binding.barKeys ?? binding.label
             // Watching other processes' runs, r and q steer nothing: they say how, and leave.
