@@ -83,9 +83,10 @@ public struct CheckpointStore: Sendable {
     }
 
     /// Every saved run, newest first; damaged ones are listed with their problem.
-    public func list() -> [Listing] {
+    /// `including`: only the run ids it accepts are read (the others are not even opened).
+    public func list(including: (String) -> Bool = { _ in true }) -> [Listing] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
-        return names.filter { (try? Self.validate(runID: $0)) != nil }.map { name in
+        return names.filter { (try? Self.validate(runID: $0)) != nil && including($0) }.map { name in
             do {
                 return Listing(runID: name, record: try load(name), problem: nil)
             } catch {

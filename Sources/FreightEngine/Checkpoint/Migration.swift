@@ -87,30 +87,7 @@ public struct Migration: Sendable {
         let finished = shards.allSatisfy { $0.map { $0.state == .completed || $0.state == .failed } ?? false }
         let status: RunSummary.Status = !finished ? .interrupted : parts.contains { $0.status == .failed } ? .failed : .completed
         var total = RunSummary(runID: name, status: status)
-        for part in parts {
-            total.repositories.total += part.repositories.total
-            total.repositories.completed += part.repositories.completed
-            total.repositories.failed += part.repositories.failed
-            total.tags.total += part.tags.total
-            total.tags.copied += part.tags.copied
-            total.tags.skipped += part.tags.skipped
-            total.tags.failed += part.tags.failed
-            total.blobs.copied += part.blobs.copied
-            total.blobs.mounted += part.blobs.mounted
-            total.blobs.skipped += part.blobs.skipped
-            total.bytesTransferred += part.bytesTransferred
-            total.compression.layers += part.compression.layers
-            total.compression.keptLayers += part.compression.keptLayers
-            total.compression.originalBytes += part.compression.originalBytes
-            total.compression.compressedBytes += part.compression.compressedBytes
-            total.compression.seconds += part.compression.seconds
-            total.failures += part.failures
-            total.pruned.deleted += part.pruned.deleted
-            total.pruned.failed += part.pruned.failed
-            total.pruned.pending += part.pruned.pending
-            total.referrers.copied += part.referrers.copied
-            total.referrers.skipped += part.referrers.skipped
-        }
+        for part in parts { total.add(part) }
         // Shards run side by side: the migration took from the first start to the last save.
         if let first = runs.map(\.createdAt).min() {
             total.durationSeconds = max(0, updatedAt.timeIntervalSince(first))

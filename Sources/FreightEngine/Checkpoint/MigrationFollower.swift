@@ -13,9 +13,12 @@ public struct MigrationFollower: Sendable {
         self.name = name
     }
 
-    /// The migration as saved now (nil when the directory holds none of that name).
+    /// The migration as saved now (nil when the directory holds none of that name). Only its
+    /// own runs are read: this is called every second, and the directory may hold many others.
     public func current() -> Migration? {
-        Migration.group(store.list()).first { $0.name == name || $0.runs.contains { $0.runID == name } }
+        let name = self.name
+        return Migration.group(store.list { $0 == name || Shard.parse(runID: $0)?.migration == name })
+            .first { $0.name == name || $0.runs.contains { $0.runID == name } }
     }
 
     /// The name a shard's repository has in the dashboard: its shard, then its path.

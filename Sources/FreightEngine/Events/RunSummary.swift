@@ -127,6 +127,33 @@ public struct RunSummary: Sendable, Equatable, Codable {
 
     /// The process exit status the contract gives this outcome: a checkpoint that could not be
     /// written is an environment error (2), whatever else happened.
+    /// Adds another run's counts to this one's (a migration's shards as one run); status,
+    /// duration, session, requests and the pull limit stay this summary's own.
+    public mutating func add(_ other: RunSummary) {
+        repositories.total += other.repositories.total
+        repositories.completed += other.repositories.completed
+        repositories.failed += other.repositories.failed
+        tags.total += other.tags.total
+        tags.copied += other.tags.copied
+        tags.skipped += other.tags.skipped
+        tags.failed += other.tags.failed
+        blobs.copied += other.blobs.copied
+        blobs.mounted += other.blobs.mounted
+        blobs.skipped += other.blobs.skipped
+        bytesTransferred += other.bytesTransferred
+        compression.layers += other.compression.layers
+        compression.keptLayers += other.compression.keptLayers
+        compression.originalBytes += other.compression.originalBytes
+        compression.compressedBytes += other.compression.compressedBytes
+        compression.seconds += other.compression.seconds
+        failures += other.failures
+        pruned.deleted += other.pruned.deleted
+        pruned.failed += other.pruned.failed
+        pruned.pending += other.pruned.pending
+        referrers.copied += other.referrers.copied
+        referrers.skipped += other.referrers.skipped
+    }
+
     public var exitCode: Int32 {
         if checkpointError != nil { return 2 }
         switch status {
