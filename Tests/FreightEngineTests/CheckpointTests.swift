@@ -126,6 +126,6 @@ struct CheckpointTests {
         #expect(summary.blobs.copied == 2 && summary.blobs.mounted == 1)
         #expect(summary.failures.first?.reason == "gone")
         #expect(summary.repositories.completed == 0 && summary.repositories.failed == 1)
-        #expect(summary.exitCode == 3)
+        #expect(summary.exitStatus == .interrupted)
     }
 }

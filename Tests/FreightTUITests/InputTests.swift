@@ -51,13 +51,14 @@ struct InputTests {
         #expect(state.view.wantsExit)
     }
 
-    @Test("p pauses and continues; r continues a paused run")
+    @Test("p pauses and continues; r only resumes saved runs, and says p continues a paused one")
     func pause() {
         var state = SampleRun.state(SampleRun.midRun, now: 42)
         #expect(state.handle(.character("p")) == [.pause])
         state.apply(.paused, at: SampleRun.at(43))
         #expect(state.handle(.character("p")) == [.proceed])
-        #expect(state.handle(.character("r")) == [.proceed])
+        #expect(state.handle(.character("r")).isEmpty)
+        #expect(state.view.notice?.contains("p continues") == true)
     }
 
     @Test("r after a run ended with failures resumes it, when resuming is wired")

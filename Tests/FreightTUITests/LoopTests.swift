@@ -26,7 +26,7 @@ struct LoopTests {
         let (stream, continuation) = AsyncStream.makeStream(of: ReplicationEvent.self)
         for event in events { continuation.yield(event) }
         continuation.finish()
-        return LiveRun(events: stream, steering: steering, finished: { 3 })
+        return LiveRun(events: stream, steering: steering, finished: { .interrupted })
     }
 
     static func run(_ loop: DashboardLoop, on screen: TextScreen, clock: TestClock = TestClock()) async {

@@ -87,7 +87,7 @@ struct ReducerTests {
         #expect(state.run.phase == .running)
         state.apply(.paused, at: SampleRun.at(1))
         #expect(state.run.phase == .paused)
-        state.apply(.resumed, at: SampleRun.at(2))
+        state.apply(.continued, at: SampleRun.at(2))
         #expect(state.run.phase == .running)
         state.apply(.stopping(reason: "received SIGINT"), at: SampleRun.at(3))
         state.apply(.paused, at: SampleRun.at(4))

@@ -28,8 +28,11 @@ public enum ReplicationEvent: Sendable {
     case tagPruned(repository: String, tag: String, dryRun: Bool)
     /// A credential source changed state (never its value).
     case secretStatus(SecretStatus)
+    /// Scheduling paused (`p`): no new tag starts; transfers in flight go on.
     case paused
-    case resumed
+    /// Scheduling continued after a pause. (A saved run continued by `freightliner resume` is
+    /// a run "resumed": `RunInfo.resumed`.)
+    case continued
     /// Stopping was asked for (signal or key); in-flight work is finishing.
     case stopping(reason: String)
     case warning(String)

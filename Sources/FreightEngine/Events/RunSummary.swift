@@ -1,3 +1,4 @@
+import FreightCore
 /// The outcome of a run, as the `summary` JSON line and the dashboard's final state show it.
 /// Top-level counts cover the whole run across every resume; `session` only this invocation.
 public struct RunSummary: Sendable, Equatable, Codable {
@@ -125,8 +126,6 @@ public struct RunSummary: Sendable, Equatable, Codable {
         case checkpointError = "checkpoint_error"
     }
 
-    /// The process exit status the contract gives this outcome: a checkpoint that could not be
-    /// written is an environment error (2), whatever else happened.
     /// Adds another run's counts to this one's (a migration's shards as one run); status,
     /// duration, session, requests and the pull limit stay this summary's own.
     public mutating func add(_ other: RunSummary) {
@@ -154,12 +153,14 @@ public struct RunSummary: Sendable, Equatable, Codable {
         referrers.skipped += other.referrers.skipped
     }
 
-    public var exitCode: Int32 {
-        if checkpointError != nil { return 2 }
+    /// The process exit status the contract gives this outcome: a checkpoint that could not be
+    /// written is an environment error (2), whatever else happened.
+    public var exitStatus: ExitStatus {
+        if checkpointError != nil { return .badInput }
         switch status {
-        case .completed: return 0
-        case .failed: return 1
-        case .interrupted: return 3
+        case .completed: return .success
+        case .failed: return .failedItems
+        case .interrupted: return .interrupted
         }
     }
 }

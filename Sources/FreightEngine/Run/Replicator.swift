@@ -1,6 +1,5 @@
 import Foundation
 import FreightCore
-import FreightHTTP
 import FreightRegistry
 
 /// One repository's work: where from, where to, and the tags, in the ledger's order.
@@ -80,13 +79,27 @@ public struct ReplicationOptions: Sendable {
     public static var defaultJobs: Int { max(4, min(16, ProcessInfo.processInfo.activeProcessorCount * 4)) }
 }
 
+/// What the layer that sends the requests counted, for the run's summary.
+public struct RequestTally: Sendable {
+    /// Requests sent, by method.
+    public var byMethod: [String: Int]
+    /// TCP connections opened (every other request reused one).
+    public var connections: Int
+
+    public init(byMethod: [String: Int], connections: Int) {
+        self.byMethod = byMethod
+        self.connections = connections
+    }
+}
+
 /// Runs a replication: every pending tag of every repository, under one bounded scheduler,
 /// recording each outcome in the ledger (and so the checkpoint) before announcing it.
+/// `start` runs it in the background and hands back the run to steer and wait for.
 public final class Replicator: Sendable {
-    public let events: EventBus
-    public let control: RunControl
+    let events: EventBus
+    let control = RunControl()
     let options: ReplicationOptions
-    private let http: HTTPClient?
+    private let requests: (@Sendable () -> RequestTally)?
     /// The scheduling task, once started, and whether it is to be abandoned.
     private let work = Locked<(task: Task<Void, Never>?, abandoned: Bool)>((nil, false))
     /// The first checkpoint write that failed: the run stops scheduling, and says so.
@@ -94,18 +107,32 @@ public final class Replicator: Sendable {
     /// Referrers carried by earlier runs and this one.
     private let referrerMemories: [ReferrerMemory]
 
-    public init(options: ReplicationOptions, events: EventBus, control: RunControl = RunControl(), http: HTTPClient? = nil) {
+    /// `events`: where the run's events go (the bus that carried the planning's, if any); the
+    /// run ends its stream. `requests`: the request counts for the summary, read as the run ends.
+    public init(options: ReplicationOptions, events: EventBus, requests: (@Sendable () -> RequestTally)? = nil) {
         self.options = options
         self.events = events
-        self.control = control
-        self.http = http
+        self.requests = requests
         referrerMemories = options.perJob.map { ReferrerMemory(record: $0.replicas?.record, trusted: !$0.verify) }
+    }
+
+    /// Starts the ledger's pending tags in the background; `repositories[i]` is the ledger's
+    /// repository `i`. When the run has ended, its checkpoint writer is closed (the run's lock
+    /// released) and the event stream finished, in that order, before the summary is ready.
+    public func start(_ repositories: [RepositoryJob], ledger: RunLedger, info: RunInfo) -> RunningReplication {
+        let task = Task {
+            let summary = await self.run(repositories, ledger: ledger, info: info)
+            await ledger.close()
+            self.events.finish()
+            return summary
+        }
+        return RunningReplication(replicator: self, summary: task)
     }
 
     /// Cancels in-flight work: uploads are aborted (nothing partial becomes visible) and their
     /// tags stay pending for a resume.
-    public func abandon() {
-        control.stop(reason: "abandoned")
+    func abandon() {
+        stop(reason: "abandoned")
         let task = work.withLock { work -> Task<Void, Never>? in
             work.abandoned = true
             return work.task
@@ -113,8 +140,7 @@ public final class Replicator: Sendable {
         task?.cancel()
     }
 
-    /// Runs the ledger's pending tags; `repositories[i]` is the ledger's repository `i`.
-    public func run(_ repositories: [RepositoryJob], ledger: RunLedger, info: RunInfo) async -> RunSummary {
+    private func run(_ repositories: [RepositoryJob], ledger: RunLedger, info: RunInfo) async -> RunSummary {
         events.emit(.runStarted(info))
         let record = ledger.current
         events.emit(.planned(zip(repositories, record.repositories).map { job, repository in
@@ -166,16 +192,14 @@ public final class Replicator: Sendable {
                                      + "--immutable-tags checks these tags again next time"))
             }
         }
-        var summary = ledger.summary(status: status, requests: http?.requestCounts.snapshot ?? [:],
-                                     connections: http?.requestCounts.connections ?? 0)
+        let tally = requests?()
+        var summary = ledger.summary(status: status, requests: tally?.byMethod ?? [:], connections: tally?.connections ?? 0)
         if let client = (repositories.first?.source as? RegistryRepository)?.client, let allowance = client.allowance {
             summary.pullLimit = RunSummary.PullLimit(registry: client.registry, remaining: allowance.remaining, limit: allowance.limit,
                                                      windowSeconds: allowance.windowSeconds)
         }
-        if let failure = checkpointFailure.value {
-            events.emit(.warning("the checkpoint could not be written, so the run stopped: \(failure)"))
-            summary.checkpointError = failure
-        }
+        // Said once, by whatever shows the summary (`checkpoint_error`), with how to go on.
+        summary.checkpointError = checkpointFailure.value
         events.emit(.runFinished(summary))
         return summary
     }
@@ -204,6 +228,14 @@ public final class Replicator: Sendable {
         }
     }
 
+    /// Stops scheduling, announcing it the first time: the one place `.stopping` is emitted.
+    @discardableResult
+    func stop(reason: String) -> Bool {
+        guard control.stop(reason: reason) else { return false }
+        events.emit(.stopping(reason: reason))
+        return true
+    }
+
     /// A checkpoint write failed: remember the first failure and stop scheduling. Going on
     /// would copy what a resume could not know was copied.
     private func checkpointFailed(_ error: any Error) {
@@ -212,9 +244,7 @@ public final class Replicator: Sendable {
             failure = "\(error)"
             return true
         }
-        if first, control.stop(reason: "the checkpoint cannot be written: \(error)") {
-            events.emit(.stopping(reason: "the checkpoint cannot be written: \(error)"))
-        }
+        if first { stop(reason: "the checkpoint cannot be written: \(error)") }
     }
 
     private func schedule(_ repositories: [RepositoryJob], ledger: RunLedger) async {
@@ -299,7 +329,7 @@ public final class Replicator: Sendable {
                         let result = await copier.copy(tagJob)
                         let outcome = result.outcome, stats = result.stats
                         let interrupted = (Task.isCancelled && outcome.isFailure) || result.deferred != nil
-                        if let reason = result.deferred, control.stop(reason: reason) { events.emit(.stopping(reason: reason)) }
+                        if let reason = result.deferred { self.stop(reason: reason) }
                         do {
                             try await ledger.finish(repository: index, tag: tagIndex, outcome: interrupted ? nil : outcome, stats: stats,
                                                     sourceDigest: result.sourceDigest, rewrites: result.rewrites, blobs: result.blobs)

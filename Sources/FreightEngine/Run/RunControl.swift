@@ -1,8 +1,8 @@
 import FreightCore
 
-/// Steering for a running replication: pause and continue scheduling, or stop.
-/// Safe to call from any thread (signal handlers, the dashboard's key handler).
-public final class RunControl: Sendable {
+/// The scheduler's side of steering (`RunningReplication` is the outside's): whether to pause
+/// or stop scheduling. Safe to call from any thread.
+final class RunControl: Sendable {
     private struct State {
         var paused = false
         var stopReason: String?
@@ -11,26 +11,32 @@ public final class RunControl: Sendable {
 
     private let state = Locked(State())
 
-    public init() {}
+    var isStopping: Bool { state.value.stopReason != nil }
 
-    public var isPaused: Bool { state.value.paused }
-    public var isStopping: Bool { state.value.stopReason != nil }
-    public var stopReason: String? { state.value.stopReason }
+    /// Returns false when already paused, or stopping (a stop outranks a pause).
+    func pause() -> Bool {
+        state.withLock { state in
+            guard !state.paused, state.stopReason == nil else { return false }
+            state.paused = true
+            return true
+        }
+    }
 
-    public func pause() { state.withLock { $0.paused = true } }
-
-    public func resume() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+    /// Undoes `pause`; returns false when not paused.
+    func proceed() -> Bool {
+        let (was, waiters) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+            let was = state.paused
             state.paused = false
             defer { state.waiters = [] }
-            return state.waiters
+            return (was, state.waiters)
         }
         for waiter in waiters { waiter.resume() }
+        return was
     }
 
     /// Stops scheduling new work; what is in flight finishes. Returns false if already stopping.
     @discardableResult
-    public func stop(reason: String) -> Bool {
+    func stop(reason: String) -> Bool {
         let (first, waiters) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
             let first = state.stopReason == nil
             if first { state.stopReason = reason }

@@ -37,6 +37,9 @@ public final class RunLedger: Sendable {
     }
 
     /// Saves the state as it is now (at the start of a run, so it can be resumed at once).
+    /// Ends the checkpoint writer's work and releases the run's lock (the run is over).
+    func close() async { await writer?.close() }
+
     public func save() async throws {
         guard let writer else { return }
         try await writer.snapshot(stamped())

@@ -1,4 +1,5 @@
 import Foundation
+import FreightCore
 
 /// The dashboard on the terminal: `open` it (it says why not when the terminal cannot do
 /// it), then `show` a live run or `browse` saved ones (one of them, once). Curses runs on its
@@ -51,7 +52,7 @@ public final class Dashboard: Sendable {
 
     /// Shows `run` until the operator leaves (or it finishes, with `exitOnComplete`); returns
     /// the run's exit status.
-    public func show(_ run: LiveRun) async -> Int32 {
+    public func show(_ run: LiveRun) async -> ExitStatus {
         let loop = DashboardLoop(state: initialState(mode: .live), inbox: inbox, catalog: options.catalog, live: run,
                                  browser: nil, log: logWriter)
         await runLoop(loop)
@@ -91,15 +92,15 @@ public final class Dashboard: Sendable {
     public func note(_ level: LogEntry.Level, _ text: String) { inbox.push(.note(level, text)) }
     public func leave() { inbox.push(.leave) }
 
-    /// Lists saved runs, resuming one on `r`; returns 0, or the resumed run's exit status.
-    public func browse(_ browser: RunBrowser) async -> Int32 {
+    /// Lists saved runs, resuming one on `r`; returns success, or the resumed run's exit status.
+    public func browse(_ browser: RunBrowser) async -> ExitStatus {
         var state = initialState(mode: .browse)
         state.savedRunsDirectory = browser.directory
         state.canResume = browser.resume != nil
         state.updateSavedRuns(browser.list())
         let loop = DashboardLoop(state: state, inbox: inbox, catalog: options.catalog, live: nil, browser: browser, log: logWriter)
         await runLoop(loop)
-        guard let live = loop.live else { return 0 }
+        guard let live = loop.live else { return .success }
         return await live.finished()
     }
 

@@ -109,7 +109,7 @@ final class DashboardLoop: @unchecked Sendable {
         }
     }
 
-    private func execute(_ commands: [DashboardCommand]) {
+    private func execute(_ commands: [DashboardRequest]) {
         for command in commands {
             switch command {
             case .pause: live?.steering.pause()

@@ -1,8 +1,9 @@
+import FreightCore
 import FreightEngine
 
-/// What the dashboard may ask of a run it shows. The CLI implements it over the engine's
-/// `RunControl` (and announces each change on the event bus), so the dashboard never reaches
-/// into the engine. Every method returns at once.
+/// What the dashboard may ask of a run it shows: the engine's `RunningReplication` (which
+/// announces each change among the run's events), or a view of other processes' runs.
+/// Every method returns at once.
 public protocol RunSteering: Sendable {
     /// Stop starting new tags; transfers in flight go on.
     func pause()
@@ -21,17 +22,24 @@ extension RunSteering {
     public func restartHint(for repository: String?) -> String { "" }
 }
 
+extension RunningReplication: RunSteering {}
+
 /// A run for the dashboard to show: its events, how to steer it, and how it ends.
 public struct LiveRun: Sendable {
     public let events: AsyncStream<ReplicationEvent>
     public let steering: any RunSteering
     /// Waits until the run has ended and saved its checkpoint; returns the exit status.
-    public let finished: @Sendable () async -> Int32
+    public let finished: @Sendable () async -> ExitStatus
 
-    public init(events: AsyncStream<ReplicationEvent>, steering: any RunSteering, finished: @escaping @Sendable () async -> Int32) {
+    public init(events: AsyncStream<ReplicationEvent>, steering: any RunSteering, finished: @escaping @Sendable () async -> ExitStatus) {
         self.events = events
         self.steering = steering
         self.finished = finished
+    }
+
+    /// A replication of this process, steered by the dashboard's keys.
+    public init(_ run: RunningReplication) {
+        self.init(events: run.events, steering: run, finished: { await run.summary.exitStatus })
     }
 }
 

@@ -39,9 +39,9 @@ public struct KeyBinding: Sendable {
 public enum KeyMap {
     public static let bindings: [KeyBinding] = [
         KeyBinding(keys: [.character("r")], label: "r", action: .resume, bar: "resume",
-                   help: "resume: continue a paused run, or resume a saved one",
-                   description: "Resume: continue a paused run; in `freightliner dashboard`, resume the selected saved run; "
-                       + "after a run ended with work left (failed tags, or stopped), resume it; watching a migration's "
+                   help: "resume a saved run from its checkpoint",
+                   description: "Resume a saved run from its checkpoint: in `freightliner dashboard`, the selected one; "
+                       + "after a run ended with work left (failed tags, or stopped), that run; watching a migration's "
                        + "shards (`freightliner dashboard MIGRATION`), say how to restart the selected repository's shard"),
         KeyBinding(keys: [.character("p")], label: "p", action: .pause, bar: "pause",
                    help: "pause scheduling new tags, or continue",

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What the dashboard asks of the run (or the CLI) after a key or a signal.
-public enum DashboardCommand: Sendable, Equatable {
+public enum DashboardRequest: Sendable, Equatable {
     case pause
     case proceed
     case stop(reason: String)
@@ -13,7 +13,7 @@ public enum DashboardCommand: Sendable, Equatable {
 
 extension DashboardState {
     /// A key: filter text while the filter is being edited, else the key map's action.
-    public mutating func handle(_ key: Key) -> [DashboardCommand] {
+    public mutating func handle(_ key: Key) -> [DashboardRequest] {
         guard key != .resize else { return [] }
         if view.editingFilter, editFilter(key) { return [] }
         guard let action = KeyMap.action(for: key) else { return [] }
@@ -25,7 +25,7 @@ extension DashboardState {
         return perform(action)
     }
 
-    public mutating func perform(_ action: DashboardAction) -> [DashboardCommand] {
+    public mutating func perform(_ action: DashboardAction) -> [DashboardRequest] {
         clearNotice()
         if view.watching {
             // Nothing here steers the runs watched: they are other processes'.
@@ -87,7 +87,7 @@ extension DashboardState {
     }
 
     /// SIGINT or SIGTERM: like `q`, and once the run is over, leave.
-    public mutating func interrupt(signal name: String) -> [DashboardCommand] {
+    public mutating func interrupt(signal name: String) -> [DashboardRequest] {
         if view.watching {
             view.wantsExit = true
             return []
@@ -141,7 +141,7 @@ extension DashboardState {
         log.append(level, message, at: now)
     }
 
-    private mutating func pauseOrContinue() -> [DashboardCommand] {
+    private mutating func pauseOrContinue() -> [DashboardRequest] {
         guard mode == .live else {
             notify("p pauses a running run; select a saved run and press r to resume it")
             return []
@@ -156,7 +156,7 @@ extension DashboardState {
         return []
     }
 
-    private mutating func resume() -> [DashboardCommand] {
+    private mutating func resume() -> [DashboardRequest] {
         if mode == .browse {
             guard let saved = currentRun else {
                 notify("no saved run to resume")
@@ -175,7 +175,7 @@ extension DashboardState {
             return [.resume(runID: saved.runID)]
         }
         switch run.phase {
-        case .paused: return [.proceed]
+        case .paused: notify("the run is paused: p continues it (r resumes saved runs)")
         case .running, .waiting: notify("the run is already running")
         case .stopping: notify("the run is stopping; resume it once it has stopped")
         case .finished(let summary):
@@ -197,7 +197,7 @@ extension DashboardState {
         return []
     }
 
-    private mutating func quit(reason: String) -> [DashboardCommand] {
+    private mutating func quit(reason: String) -> [DashboardRequest] {
         guard mode == .live, !run.isFinished, !run.streamEnded else {
             view.wantsExit = true
             return []

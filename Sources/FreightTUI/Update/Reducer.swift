@@ -76,7 +76,7 @@ extension DashboardState {
         case .paused:
             if run.phase == .running { run.phase = .paused }
             log.append(.warning, "paused: no new tags start; transfers in flight finish (p continues)", at: date)
-        case .resumed:
+        case .continued:
             if run.phase == .paused { run.phase = .running }
             log.append(.info, "continued", at: date)
         case .stopping(let reason):

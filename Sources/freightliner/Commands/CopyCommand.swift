@@ -61,14 +61,13 @@ struct CopyCommand: AsyncParsableCommand {
                                          limitRate: try rate.bytesPerSecond)
         options.single.referrers = referrersOption.enabled
         options.single.referrerTypes = Set(referrersOption.types)
-        let replicator = Replicator(options: options,
-                                    events: events, http: plan.connections.http)
+        let replicator = Replicator(options: options, events: events, requests: plan.connections.requestTally)
         let info = RunInfo(runID: record.runID, source: plan.source.displayName, destination: plan.destination.displayName,
                            startedAt: Date(), resumed: false, dryRun: false, checkpointPath: nil)
-        let status = await RunDriver(replicator: replicator, output: output.resolved, verbosity: output.verbosity).run(
-            [RepositoryJob(name: plan.destination.displayName, source: plan.source, destination: plan.destination)],
-            ledger: RunLedger(record: record, writer: nil), info: info)
-        if status != 0 { throw ExitCode(status) }
+        let run = replicator.start([RepositoryJob(name: plan.destination.displayName, source: plan.source, destination: plan.destination)],
+                                   ledger: RunLedger(record: record, writer: nil), info: info)
+        let status = await RunDriver(output: output.resolved, verbosity: output.verbosity).show(run, info: info)
+        if status != .success { throw ExitCode(status) }
     }
 
     private func makePlan(events: EventBus) async throws -> (any ImageRepository, any ImageRepository, [TagJob], Connections) {

@@ -50,13 +50,25 @@ struct DashboardCommand: AsyncParsableCommand {
         defer { signals.cancel() }
         if let (follower, found) = watched {
             let steering = ShardWatchSteering(migration: found.name, directory: store.directory)
-            await opened.watch(LiveRun(events: follower.events(), steering: steering, finished: { 0 }))
+            await opened.watch(LiveRun(events: follower.events(), steering: steering, finished: { .success }))
             return
         }
         let browser = RunBrowser(directory: store.directory, list: { store.list().map(SavedRun.init) },
-                                 resume: DashboardResume.entryPoint(store: store, connection: connection))
+                                 resume: Self.resume(store: store, connection: connection))
         let status = await opened.browse(browser)
-        if status != 0 { throw ExitCode(status) }
+        if status != .success { throw ExitCode(status) }
+    }
+
+    /// How `r` starts a saved run: prepared exactly as `freightliner resume RUN_ID` does, then
+    /// shown in the open dashboard.
+    private static func resume(store: CheckpointStore, connection: ConnectionOptions) -> @Sendable (String) async throws -> LiveRun {
+        { runID in
+            guard let prepared = try await RunLauncher.resume(runID: runID, store: store, connection: connection, jobs: nil,
+                                                              events: EventBus()) else {
+                throw DashboardError(description: "run \(runID) has nothing left to do")
+            }
+            return LiveRun(prepared.start())
+        }
     }
 }
 

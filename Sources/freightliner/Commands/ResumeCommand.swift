@@ -64,6 +64,6 @@ struct ResumeCommand: AsyncParsableCommand {
             return
         }
         let status = await prepared.run(output: output.resolved, verbosity: output.verbosity)
-        if status != 0 { throw ExitCode(status) }
+        if status != .success { throw ExitCode(status) }
     }
 }

@@ -65,7 +65,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         guard let prepared else { return }
         let status = await prepared.run(output: output.resolved, verbosity: output.verbosity)
-        if status != 0 { throw ExitCode(status) }
+        if status != .success { throw ExitCode(status) }
     }
 
     /// The run, or nil when it is a shard whose saved run is already complete (said so).

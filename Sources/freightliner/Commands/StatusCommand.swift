@@ -58,8 +58,8 @@ struct StatusCommand: ParsableCommand {
         } else {
             Self.printPlain(chosen, summary: summary)
         }
-        let status = summary.exitCode
-        if status != 0 { throw ExitCode(status) }
+        let status = summary.exitStatus
+        if status != .success { throw ExitCode(status) }
     }
 
     /// Each shard as a row: what `status --ui json` adds to the summary.

@@ -89,8 +89,8 @@ struct JSONReporter {
             return object
         case .paused:
             return ["event": "paused"]
-        case .resumed:
-            return ["event": "resumed"]
+        case .continued:
+            return ["event": "continued"]
         case .stopping(let reason):
             return ["event": "stopping", "reason": reason]
         case .warning(let message):

@@ -207,18 +207,15 @@ final class ServeLoop: Sendable {
     }
 
     private func run(_ prepared: PreparedRun) async {
-        control.running(prepared.replicator)
+        let run = prepared.start()
+        control.running(run)
         switch output {
         case .lines(let mode, let verbosity):
-            _ = await prepared.run(output: mode, verbosity: verbosity, handlesSignals: false)
+            _ = await RunDriver(output: mode, verbosity: verbosity, handlesSignals: false).show(run, info: prepared.info)
         case .dashboard(let dashboard):
-            let driver = RunDriver(replicator: prepared.replicator, output: .plain, handlesSignals: false)
-            let (live, summary) = driver.startForDashboard(prepared.jobs, ledger: prepared.ledger, info: prepared.info) {
-                await prepared.writer?.close()
-            }
-            let steering = ServingSteering(cycle: live.steering, control: control)
-            let shown = dashboard.cycleStarted(LiveRun(events: live.events, steering: steering, finished: live.finished))
-            let finished = await summary.value
+            let steering = ServingSteering(cycle: run, control: control)
+            let shown = dashboard.cycleStarted(LiveRun(events: run.events, steering: steering, finished: { await run.summary.exitStatus }))
+            let finished = await run.summary
             await shown.value
             last.withLock { $0 = (finished, prepared.info) }
         }

@@ -9,7 +9,7 @@ final class ServeControl: Sendable {
     private struct State {
         var stopping = false
         var reload = false
-        var cycle: Replicator?
+        var cycle: RunningReplication?
         // The doorbell: rung while nobody waits, or the waiter to resume.
         var rung = false
         var waiter: CheckedContinuation<Void, Never>?
@@ -26,17 +26,11 @@ final class ServeControl: Sendable {
             ring()
             return
         }
-        let (cycle, first) = state.withLock { state -> (Replicator?, Bool) in
-            defer { state.stopping = true }
-            return (state.cycle, !state.stopping)
+        let cycle = state.withLock { state -> RunningReplication? in
+            state.stopping = true
+            return state.cycle
         }
-        if let cycle {
-            if first, cycle.control.stop(reason: "received \(name)") {
-                cycle.events.emit(.stopping(reason: "received \(name): serve stops after this cycle's transfers in flight; again to abandon them"))
-            } else {
-                cycle.abandon()
-            }
-        }
+        cycle?.interrupt(reason: "received \(name): serve stops after this cycle's transfers in flight; again to abandon them")
         ring()
     }
 
@@ -55,14 +49,12 @@ final class ServeControl: Sendable {
     }
 
     /// The cycle signals go to while it runs; one started after a stop was asked for stops at once.
-    func running(_ cycle: Replicator?) {
+    func running(_ cycle: RunningReplication?) {
         let stopping = state.withLock { state -> Bool in
             state.cycle = cycle
             return state.stopping
         }
-        if let cycle, stopping, cycle.control.stop(reason: "serve is stopping") {
-            cycle.events.emit(.stopping(reason: "serve is stopping"))
-        }
+        if let cycle, stopping { cycle.stop(reason: "serve is stopping") }
     }
 
     /// Returns at `date`, or earlier when a signal arrives (or one arrived while nobody waited).

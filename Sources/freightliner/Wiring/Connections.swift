@@ -134,3 +134,11 @@ final class RequestRates: Sendable {
         }
     }
 }
+
+extension Connections {
+    /// What the HTTP client counted, for a run's summary (the client counts; the engine is told).
+    var requestTally: @Sendable () -> RequestTally {
+        let counts = http.requestCounts
+        return { RequestTally(byMethod: counts.snapshot, connections: counts.connections) }
+    }
+}

@@ -1,13 +1,10 @@
 import ArgumentParser
 import Foundation
+import FreightCore
 
-/// The exit statuses of the command-line contract.
-enum ExitStatus {
-    static let success: Int32 = 0
-    static let failedItems: Int32 = 1
-    /// Bad input or configuration: a malformed reference, an unreadable file, refused credentials.
-    static let badInput: Int32 = 2
-    static let interrupted: Int32 = 3
+extension ExitCode {
+    /// The contract's status (`ExitStatus`, which run outcomes and input errors share).
+    init(_ status: ExitStatus) { self.init(status.rawValue) }
 }
 
 /// Prints `error` as freightliner's one-line error and exits with `ExitStatus.badInput`.

@@ -4,117 +4,63 @@ import FreightCore
 import FreightEngine
 import FreightTUI
 
-/// Runs a replication in the foreground: reporter on the event stream, SIGINT/SIGTERM
-/// handling (the first stops scheduling and lets transfers finish, a second abandons them),
-/// and the contract's exit status.
+/// Shows a replication started in the foreground, and turns its outcome into the contract's
+/// exit status: a reporter on its events (or the dashboard), SIGINT and SIGTERM to its
+/// `interrupt` (the first stops scheduling and lets transfers finish, a second abandons them).
 struct RunDriver {
-    let replicator: Replicator
     let output: UIMode
     var verbosity: PlainReporter.Verbosity = .normal
     /// Whether SIGINT and SIGTERM are this driver's to handle (`serve` handles them itself,
     /// across its cycles).
     var handlesSignals = true
 
-    func run(_ repositories: [RepositoryJob], ledger: RunLedger, info: RunInfo) async -> Int32 {
+    func show(_ run: RunningReplication, info: RunInfo) async -> ExitStatus {
         if case .dashboard(let options) = output {
             switch await Dashboard.open(options) {
             case .success(let dashboard):
-                return await run(repositories, ledger: ledger, info: info, on: dashboard)
+                return await show(run, info: info, on: dashboard)
             case .failure(let reason):
                 printError("no dashboard (\(reason)); plain output instead")
             }
         }
-        let events = replicator.events
-        let reporter = Task {
-            switch output {
-            case .json: await JSONReporter().consume(events.stream)
-            case .plain, .dashboard: await PlainReporter(verbosity: verbosity).consume(events.stream)
-            }
+        let signals = handlesSignals ? SignalHandler { run.interrupt(reason: Self.interruptReason($0)) } : nil
+        switch output {
+        case .json: await JSONReporter().consume(run.events)
+        case .plain, .dashboard: await PlainReporter(verbosity: verbosity).consume(run.events)
         }
-        let signals = handlesSignals ? SignalHandler { [replicator] name in replicator.interrupt(signal: name) } : nil
-        let summary = await replicator.run(repositories, ledger: ledger, info: info)
+        let summary = await run.summary
         signals?.cancel()
-        events.finish()
-        await reporter.value
-        reportCheckpointFailure(summary, ledger: ledger, info: info)
-        return summary.exitCode
+        Self.reportCheckpointFailure(summary, info: info)
+        return summary.exitStatus
     }
 
-    /// A checkpoint that could not be written stopped the run: say so on stderr, whatever the UI.
-    private func reportCheckpointFailure(_ summary: RunSummary, ledger: RunLedger, info: RunInfo) {
-        guard let failure = summary.checkpointError else { return }
-        let resume = ledger.checkpointPath.map { " (saved at \($0))" } ?? ""
-        printError("the checkpoint could not be written, so the run stopped: \(failure). "
-                   + "Make room or fix the permissions there, then continue the last saved state\(resume) "
-                   + "with `freightliner resume \(info.runID)`")
-    }
-}
-
-extension RunDriver {
     /// The run under the dashboard: signals go to the dashboard (a first one stops like `q`,
     /// a second abandons transfers), and once it closes the summary is printed, so the outcome
     /// stays in the terminal's scrollback.
-    private func run(_ repositories: [RepositoryJob], ledger: RunLedger, info: RunInfo, on dashboard: Dashboard) async -> Int32 {
-        let live = startForDashboard(repositories, ledger: ledger, info: info)
+    private func show(_ run: RunningReplication, info: RunInfo, on dashboard: Dashboard) async -> ExitStatus {
         let signals = handlesSignals ? SignalHandler { dashboard.interrupt(signal: $0) } : nil
-        let status = await dashboard.show(live.run)
+        let status = await dashboard.show(LiveRun(run))
         signals?.cancel()
-        let summary = await live.summary.value
+        let summary = await run.summary
         for line in PlainReporter.summaryLines(summary, dryRun: info.dryRun, checkpointed: info.checkpointPath != nil) {
             PlainReporter.print(line)
         }
-        reportCheckpointFailure(summary, ledger: ledger, info: info)
+        Self.reportCheckpointFailure(summary, info: info)
         return status
     }
 
-    /// Starts the run in the background for a dashboard that is (or will be) open; `whenDone`
-    /// runs after the run ended and before its exit status is reported (closing the checkpoint).
-    func startForDashboard(_ repositories: [RepositoryJob], ledger: RunLedger, info: RunInfo,
-                           whenDone: @escaping @Sendable () async -> Void = {}) -> (run: LiveRun, summary: Task<RunSummary, Never>) {
-        let replicator = self.replicator
-        let summary = Task {
-            let summary = await replicator.run(repositories, ledger: ledger, info: info)
-            replicator.events.finish()
-            await whenDone()
-            return summary
-        }
-        let run = LiveRun(events: replicator.events.stream, steering: ReplicatorSteering(replicator: replicator),
-                          finished: { await summary.value.exitCode })
-        return (run, summary)
-    }
-}
-
-/// The dashboard's keys, carried out on the engine: each change is also announced on the
-/// event bus, which is how the dashboard (and a JSON log) learn of it.
-struct ReplicatorSteering: RunSteering {
-    let replicator: Replicator
-
-    func pause() {
-        replicator.control.pause()
-        replicator.events.emit(.paused)
+    static func interruptReason(_ signal: String) -> String {
+        "received \(signal); press Ctrl-C again to abandon transfers in flight"
     }
 
-    func proceed() {
-        replicator.control.resume()
-        replicator.events.emit(.resumed)
-    }
-
-    func stop(reason: String) {
-        if replicator.control.stop(reason: reason) { replicator.events.emit(.stopping(reason: reason)) }
-    }
-
-    func abandon() { replicator.abandon() }
-}
-
-extension Replicator {
-    /// A signal in the foreground: the first stops scheduling and lets transfers finish, a
-    /// second abandons them.
-    func interrupt(signal name: String) {
-        if control.stop(reason: "received \(name)") {
-            events.emit(.stopping(reason: "received \(name); press Ctrl-C again to abandon transfers in flight"))
-        } else {
-            abandon()
-        }
+    /// A checkpoint that could not be written stopped the run: said here, on stderr whatever the
+    /// UI, with how to go on (the engine only records it in the summary, `checkpoint_error`).
+    static func reportCheckpointFailure(_ summary: RunSummary, info: RunInfo) {
+        guard let failure = summary.checkpointError else { return }
+        let resume = info.checkpointPath.map { " (saved at \($0))" } ?? ""
+        printError("the checkpoint could not be written, so the run stopped: \(failure). "
+                   + "Make room or fix the permissions there, then continue the last saved state\(resume) "
+                   + "with `freightliner resume \(info.runID)`")
     }
 }
 

@@ -4,22 +4,21 @@ import FreightEngine
 import FreightHTTP
 import FreightRegistry
 
-/// Everything a checkpointed run needs to go: its record, its repositories connected, the
-/// checkpoint writer holding the run's lock, and the replicator.
+/// Everything a checkpointed run needs to go: its record, its repositories connected (the
+/// ledger holding the checkpoint writer and the run's lock), and the replicator.
 struct PreparedRun {
     let ledger: RunLedger
-    let writer: CheckpointWriter?
     let jobs: [RepositoryJob]
     let replicator: Replicator
     let info: RunInfo
 
+    /// Starts it in the background (its checkpoint writer is closed when it ends).
+    func start() -> RunningReplication { replicator.start(jobs, ledger: ledger, info: info) }
+
     /// Runs it in the foreground and returns the exit status.
     /// `handlesSignals`: false when the caller handles SIGINT and SIGTERM (`serve`).
-    func run(output: UIMode, verbosity: PlainReporter.Verbosity = .normal, handlesSignals: Bool = true) async -> Int32 {
-        let driver = RunDriver(replicator: replicator, output: output, verbosity: verbosity, handlesSignals: handlesSignals)
-        let status = await driver.run(jobs, ledger: ledger, info: info)
-        await writer?.close()
-        return status
+    func run(output: UIMode, verbosity: PlainReporter.Verbosity = .normal, handlesSignals: Bool = true) async -> ExitStatus {
+        await RunDriver(output: output, verbosity: verbosity, handlesSignals: handlesSignals).show(start(), info: info)
     }
 }
 
@@ -178,12 +177,12 @@ enum RunLauncher {
             jobOptions(job, hasPrune: record.prunes.indices.contains(index) && record.prunes[index] != nil, shard: record.shard, store: store,
                        events: events)
         }
-        let replicator = Replicator(options: options, events: events, http: jobs[0].connections.http)
+        let replicator = Replicator(options: options, events: events, requests: jobs[0].connections.requestTally)
         let info = RunInfo(runID: record.runID, source: record.source, destination: record.destination,
                            startedAt: Date(), resumed: resumed, dryRun: dryRun, checkpointPath: ledger.checkpointPath)
         let repositories = try repositoryJobs(for: record, jobs: jobs)
         ProcessMetrics.observe(events, record: record, repositories: repositories)
-        return PreparedRun(ledger: ledger, writer: writer, jobs: repositories, replicator: replicator, info: info)
+        return PreparedRun(ledger: ledger, jobs: repositories, replicator: replicator, info: info)
     }
 
     /// How one job copies, from its saved settings: rewrites, referrers, the replica record of
