@@ -141,8 +141,8 @@ struct ReducerTests {
         #expect(state.log.entries.last?.level == .error)
     }
 
-    @Test("throughput is over the last seconds; ETA follows this session's pace")
-    func rateAndETA() {
+    @Test("throughput is over the last seconds")
+    func rate() {
         var meter = ThroughputMeter()
         #expect(meter.bytesPerSecond == nil)
         meter.sample(0, at: SampleRun.at(0))
@@ -150,10 +150,66 @@ struct ReducerTests {
         #expect(meter.bytesPerSecond == 1000)
         for second in 2...20 { meter.sample(Int64(1000 + (second - 1) * 100), at: SampleRun.at(Double(second))) }
         #expect(meter.bytesPerSecond == 100)
+    }
 
-        let state = SampleRun.state(SampleRun.midRun, now: 42)
-        // 4 tags finished in 42 s, 10 left.
-        #expect(state.run.estimatedRemaining(at: state.now) == 105)
+    /// A run that starts with ten tags already at the destination (skipped in two seconds), then
+    /// copies twenty 8 MiB tags at a steady 8 MiB/s, one finishing each second; `at` is the
+    /// state after `seconds`, sampled each second as the dashboard's clock does.
+    static func steadyRun(until seconds: Int) -> DashboardState {
+        let mib: Int64 = 1 << 20
+        let tags = (0..<30).map { "t\($0)" }
+        var state = DashboardState(mode: .live, now: SampleRun.at(0))
+        state.apply(.runStarted(SampleRun.info), at: SampleRun.at(0))
+        state.apply(.planned([PlannedRepository(name: "team/web", tags: tags, alreadyDone: [:])]), at: SampleRun.at(0))
+        for second in 1...max(1, seconds) {
+            let now = SampleRun.at(Double(second))
+            if second <= 2 {
+                for tag in tags[(second - 1) * 5..<second * 5] {
+                    state.apply(.tagFinished(repository: "team/web", tag: tag, outcome: .skipped(digest: SampleRun.digest(tag)),
+                                             stats: TagStats()), at: now)
+                }
+            } else if second - 3 < 20 {
+                let tag = tags[10 + second - 3]
+                state.apply(.tagStarted(repository: "team/web", tag: tag), at: now)
+                state.apply(.tagFinished(repository: "team/web", tag: tag, outcome: .copied(bytes: 8 * mib, digest: SampleRun.digest(tag)),
+                                         stats: SampleRun.stats(bytes: 8 * mib, uploaded: 1)), at: now)
+            }
+            state.tick(at: now)
+        }
+        return state
+    }
+
+    @Test("the ETA follows the recent pace: it falls a second a second in a steady run, says ≈ until it settles")
+    func estimate() throws {
+        // Tags finished over all the time so far put the skipped start into the pace: at 6 s,
+        // 14 tags in 6 s says 16 tags take 7 s; at 14 s, 22 in 14 s says 8 take 5 s; at 18 s
+        // (4 left): 3 s. The old estimate was that; the recent pace says 16 s, 8 s and 4 s.
+        let early = try #require(Self.steadyRun(until: 6).run.estimatedRemaining(at: SampleRun.at(6)))
+        #expect(!early.settled, "six seconds in, the estimate rests on too little")
+        var previous: TimeInterval?
+        for second in 18...21 {
+            let state = Self.steadyRun(until: second)
+            let estimate = try #require(state.run.estimatedRemaining(at: state.now))
+            let left = Double(22 - second)
+            #expect(estimate.settled)
+            #expect(abs(estimate.seconds - left) <= 1.5, "at \(second) s, \(left) tags of 1 s each are left: \(estimate.seconds)")
+            if let previous { #expect(estimate.seconds < previous, "the estimate climbed: \(previous) -> \(estimate.seconds)") }
+            previous = estimate.seconds
+        }
+    }
+
+    @Test("the sparkline shows the last minute: flat while steady, blank where nothing moved")
+    func sparkline() {
+        let steady = Self.steadyRun(until: 22)
+        let cells = steady.run.throughput.lastMinute(buckets: 20, now: steady.now)
+        // 3 s per cell: the last 20 s carried 8 MiB/s, the minute before the run nothing.
+        #expect(cells.suffix(6).allSatisfy { abs($0 - 8 * 1_048_576) < 1 }, "\(cells)")
+        #expect(cells.prefix(12).allSatisfy { $0 == 0 }, "\(cells)")
+        let line = HeaderPanel.sparkline(cells, glyphs: .unicode)
+        #expect(line.unicodeScalars.count == 20)
+        #expect(line.hasSuffix("██████"), "\(line)")
+        #expect(line.hasPrefix(String(repeating: " ", count: 12)), "\(line)")
+        #expect(HeaderPanel.sparkline([0, 1, 2, 4, 8], glyphs: .ascii) == " .-=#")
     }
 
     @Test("reduce leaves the state it was given alone")

@@ -154,7 +154,11 @@ enum SampleRun {
 
     static func state(_ events: [(Double, ReplicationEvent)], now: Double? = nil, mode: DashboardState.Mode = .live) -> DashboardState {
         var state = DashboardState(mode: mode, now: start)
-        for (seconds, event) in events { state.apply(event, at: at(seconds)) }
+        // The clock ticks with every event, as the dashboard samples its throughput each frame.
+        for (seconds, event) in events {
+            state.apply(event, at: at(seconds))
+            state.tick(at: at(seconds))
+        }
         state.tick(at: at(now ?? events.last?.0 ?? 0))
         return state
     }

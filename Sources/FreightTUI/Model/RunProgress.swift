@@ -28,6 +28,8 @@ public struct RunProgress: Sendable, Equatable {
     public private(set) var blobsPresent = 0
     /// Tags that finished (any outcome) in this session: what the ETA is based on.
     public private(set) var sessionTagsFinished = 0
+    /// What those tags sent (their final stats, not in-flight estimates).
+    public private(set) var finishedTagBytes: Int64 = 0
     public var lastCheckpoint: Date?
     public var finishedAt: Date?
     /// What the source registry last said is left of its pull allowance.
@@ -77,11 +79,34 @@ public struct RunProgress: Sendable, Equatable {
         return max(0, (finishedAt ?? now).timeIntervalSince(start))
     }
 
-    /// Seconds left at this session's pace of tags; nil until a tag finished.
-    public func estimatedRemaining(at now: Date) -> TimeInterval? {
-        guard !isFinished, sessionTagsFinished > 0, let elapsed = elapsed(at: now), elapsed > 0 else { return nil }
-        let remaining = tagsTotal - tagsDone - tagsFailed
-        return Double(remaining) / (Double(sessionTagsFinished) / elapsed)
+    /// How long the rest should take, and whether the estimate has settled.
+    public struct Estimate: Sendable, Equatable {
+        public var seconds: TimeInterval
+        /// False while the estimate rests on too little (the first seconds, the first tags):
+        /// shown as "≈".
+        public var settled: Bool
+    }
+
+    /// The time left, from what is left and the pace of the last `estimateWindow` seconds:
+    /// bytes left (the tags left at this session's bytes per finished tag, less what tags in
+    /// flight already sent) at the recent byte rate, and tags left at the recent tag rate; the
+    /// longer of the two, since either can bound the run (big layers, or many small tags).
+    /// Nil until a tag has finished and the run has moved for a second.
+    public func estimatedRemaining(at now: Date) -> Estimate? {
+        guard !isFinished, sessionTagsFinished > 0, let elapsed = elapsed(at: now), elapsed > 0,
+              let recent = throughput.rates(over: ThroughputMeter.estimateWindow), recent.span >= 1 else { return nil }
+        let left = tagsTotal - tagsDone - tagsFailed
+        guard left > 0 else { return Estimate(seconds: 0, settled: true) }
+        var candidates: [TimeInterval] = []
+        if recent.tags > 0 { candidates.append(Double(left) / recent.tags) }
+        let perTag = Double(finishedTagBytes) / Double(sessionTagsFinished)
+        if perTag > 0, recent.bytes > 0 {
+            let inFlight = Double(max(0, sessionBytes - finishedTagBytes))
+            candidates.append(max(0, Double(left) * perTag - inFlight) / recent.bytes)
+        }
+        guard let seconds = candidates.max() else { return nil }
+        let settled = recent.span >= ThroughputMeter.estimateWindow / 2 && sessionTagsFinished >= 3
+        return Estimate(seconds: seconds, settled: settled)
     }
 
     mutating func withRepository(_ name: String, _ body: (inout RepositoryProgress) -> Void) {
@@ -108,7 +133,10 @@ public struct RunProgress: Sendable, Equatable {
         }
     }
 
-    mutating func tagFinished() { sessionTagsFinished += 1 }
+    mutating func tagFinished(bytes: Int64) {
+        sessionTagsFinished += 1
+        finishedTagBytes += bytes
+    }
 
     mutating func update(secret status: SecretStatus) {
         if let index = secrets.firstIndex(where: { $0.provider == status.provider && $0.reference == status.reference }) {

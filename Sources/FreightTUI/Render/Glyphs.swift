@@ -11,6 +11,8 @@ public struct Glyphs: Sendable, Equatable {
     public var barEmpty: Unicode.Scalar
     /// Eighths of a bar cell, from one eighth to seven; empty when bars move in whole cells.
     public var barPartials: [Unicode.Scalar]
+    /// A sparkline's levels, lowest first (a level for nothing at all is a space).
+    public var sparks: [Unicode.Scalar]
     public var selector: Unicode.Scalar
     public var ellipsis: Unicode.Scalar
     public var arrow: String
@@ -20,10 +22,10 @@ public struct Glyphs: Sendable, Equatable {
     public static let unicode = Glyphs(
         topLeft: "┌", topRight: "┐", bottomLeft: "└", bottomRight: "┘", horizontal: "─", vertical: "│",
         barFull: "█", barEmpty: "░", barPartials: ["▏", "▎", "▍", "▌", "▋", "▊", "▉"],
-        selector: "▶", ellipsis: "…", arrow: "→", separator: "│", isASCII: false)
+        sparks: ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"], selector: "▶", ellipsis: "…", arrow: "→", separator: "│", isASCII: false)
 
     public static let ascii = Glyphs(
         topLeft: "+", topRight: "+", bottomLeft: "+", bottomRight: "+", horizontal: "-", vertical: "|",
         barFull: "#", barEmpty: ".", barPartials: [],
-        selector: ">", ellipsis: "~", arrow: "->", separator: "|", isASCII: true)
+        sparks: [".", "-", "=", "+", "*", "#"], selector: ">", ellipsis: "~", arrow: "->", separator: "|", isASCII: true)
 }

@@ -46,7 +46,7 @@ extension DashboardState {
             run.withRepository(repository) { $0.progress(tag: tag, done: done, total: total) }
         case .tagFinished(let repository, let tag, let outcome, let stats):
             run.withRepository(repository) { $0.finished(tag: tag, outcome: outcome, stats: stats) }
-            run.tagFinished()
+            run.tagFinished(bytes: stats.bytes)
             if case .failed(let reason) = outcome {
                 log.append(.error, "\(Self.label(repository, tag)) failed: \(reason)", at: date)
             }
@@ -101,7 +101,7 @@ extension DashboardState {
     /// Time passes: the clock, the throughput sample, notices that expire.
     public mutating func tick(at date: Date) {
         now = date
-        if mode == .live, run.info != nil, !run.isFinished { run.throughput.sample(run.transferredBytes, at: date) }
+        if mode == .live, run.info != nil, !run.isFinished { run.throughput.sample(run.transferredBytes, tags: run.sessionTagsFinished, at: date) }
         if let at = view.noticeAt, date.timeIntervalSince(at) >= 5 {
             view.notice = nil
             view.noticeAt = nil

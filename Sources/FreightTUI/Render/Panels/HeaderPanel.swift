@@ -10,7 +10,14 @@ enum HeaderPanel {
         let right = " \(word) "
         let rightWidth = TextFit.width(right)
         canvas.text(right, x: rect.maxX - rightWidth, y: rect.y, role: role)
-        let room = rect.width - rightWidth - 1
+        var room = rect.width - rightWidth - 1
+        // The last minute's throughput, left of the state, while the run moves.
+        let sparkWidth = run.info == nil || run.isFinished || rect.width < 100 ? 0 : 20
+        if sparkWidth > 0 {
+            let line = sparkline(run.throughput.lastMinute(buckets: sparkWidth, now: state.now), glyphs: canvas.glyphs)
+            canvas.text(line, x: rect.maxX - rightWidth - 1 - sparkWidth, y: rect.y, role: .header)
+            room -= sparkWidth + 1
+        }
         var title = " freightliner"
         if let info = run.info {
             // Both ends matter (registry and path), so each is cut in the middle to fit.
@@ -42,7 +49,9 @@ enum HeaderPanel {
             segments.append(("blobs", "\(summary.blobs.copied) up \(summary.blobs.mounted) mounted \(summary.blobs.skipped) present", .text))
         } else {
             segments.append(("rate", padded(run.throughput.bytesPerSecond.map(ByteFormat.rate) ?? "--", 10), .text))
-            segments.append(("ETA", padded(run.estimatedRemaining(at: state.now).map { ByteFormat.duration($0) } ?? "--", 6), .text))
+            // "≈" until the estimate rests on enough of the run to hold.
+            let eta = run.estimatedRemaining(at: state.now).map { ($0.settled ? "" : "≈") + ByteFormat.duration($0.seconds) }
+            segments.append(("ETA", padded(eta ?? "--", 7), .text))
             segments.append(("tags", "\(run.tagsDone)/\(run.tagsTotal)", .text))
             if run.tagsFailed > 0 { segments.append(("failed", "\(run.tagsFailed)", .failed)) }
             segments.append(("repos", "\(run.repositoriesDone)/\(run.repositories.count)", .text))
@@ -72,6 +81,17 @@ enum HeaderPanel {
             x += canvas.text(segment.value, x: x, y: y, role: segment.role)
             x += 2
         }
+    }
+
+    /// One cell per value, scaled to the largest (so a steady run reads as a flat line and a
+    /// stall as a gap); a value of nothing is a space.
+    static func sparkline(_ values: [Double], glyphs: Glyphs) -> String {
+        let top = values.max() ?? 0
+        return String(String.UnicodeScalarView(values.map { value in
+            guard top > 0, value > 0 else { return " " }
+            let level = Int((value / top * Double(glyphs.sparks.count)).rounded(.up)) - 1
+            return glyphs.sparks[min(glyphs.sparks.count - 1, max(0, level))]
+        }))
     }
 
     static func stateLabel(_ run: RunProgress) -> (String, StyleRole) {
