@@ -173,6 +173,43 @@ struct CopyCommandTests {
         #expect(table.stdout.contains("docker-list"))
         #expect(table.stdout.contains("linux/s390x"))
     }
+
+    @Test("ls streams a long tag list: rows in version order while later manifests are still read, at most 32 at once")
+    func listStreams() throws {
+        let registry = try TestRegistry.start()
+        let images = try StandardImages()
+        try Fixtures.push(layout: images.layout, tag: "oci-single", to: registry.reference("many/app:seed"))
+        let manifest = TemporaryDirectory()
+        try Data(try RegistryContent.manifest(registry.host, "many/app", "seed")).write(to: URL(fileURLWithPath: manifest.file("m")))
+        let versions = (1...100).map { "1.\($0)" }
+        for tag in versions.shuffled() + ["latest", "edge"] {
+            try Shell.check(["curl", "-sf", "-X", "PUT", "-H", "Content-Type: \(MediaType.ociManifest)", "--data-binary", "@\(manifest.file("m"))",
+                             "http://\(registry.host)/v2/many/app/manifests/\(tag)"])
+        }
+        // Every request held 400 ms, as across a slow link: 102 manifests read one at a time
+        // would take 40 s, in waves of 32 two.
+        let proxy = try RegistryProxy(upstream: registry, requestDelayMilliseconds: 400)
+        let expected = versions + ["edge", "latest", "seed"]
+
+        let output = manifest.file("ls.out")
+        let process = try CLI.start(["ls", proxy.reference("many/app")], output: output)
+        try waitUntil("the first row") { contents(of: output).contains("\n1.1 ") || !process.isRunning }
+        let early = contents(of: output)
+        #expect(!early.contains("\nseed "), "the first row came only with the last: \(early)")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(contents(of: output))")
+        let lines = contents(of: output).split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("TAG ") == true, "\(lines.first ?? "")")
+        #expect(lines.dropFirst().map { String($0.prefix { $0 != " " }) } == expected)
+        let digest = "sha256:" + (try Skopeo.digest(registry.reference("many/app:seed"))).short
+        #expect(lines.dropFirst().allSatisfy { $0.contains(digest) && $0.contains("oci-manifest") }, "\(lines.prefix(3))")
+        let inFlight = try proxy.stats().counters["max_in_flight"] ?? 0
+        #expect(inFlight > 8 && inFlight <= 32, "manifests read at once: \(inFlight)")
+
+        let json = try CLI.run(["ls", "--json", proxy.reference("many/app")])
+        #expect(json.status == 0, "\(json.output)")
+        #expect(CLI.jsonLines(json.stdout).map { $0.string("tag") ?? "" } == expected)
+    }
 }
 
 /// Reads an OCI layout the tests wrote, to tamper with it.

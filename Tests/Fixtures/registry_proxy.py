@@ -10,6 +10,8 @@ needs to provoke:
   --delay-ms N         hold every blob GET for N ms first, so a test can act mid-run (kill,
                        interrupt, delete a tag) without racing the clock.
   --delete-delay-ms N  the same for every DELETE (a prune a test kills half way).
+  --request-delay-ms N hold every request for N ms (a round trip across a WAN); `max_in_flight`
+                       in the stats is the most requests the proxy held at once.
   --referrers          the OCI 1.1 referrers API, which distribution 2.8 lacks, written to the
                        distribution spec's "Listing Referrers" section: a manifest PUT through
                        the proxy that has a `subject` is recorded (descriptor with its
@@ -90,10 +92,21 @@ class Stats:
         self.faults = {kind: 0 for kind in FAULT_KINDS}
         self.request_body_bytes = 0
         self.response_body_bytes = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     def add(self, key):
         with self.lock:
             self.counts[key] = self.counts.get(key, 0) + 1
+
+    def enter(self):
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self):
+        with self.lock:
+            self.in_flight -= 1
 
     def fault(self, kind):
         with self.lock:
@@ -114,6 +127,7 @@ class Stats:
             result["faults_total"] = sum(self.faults.values())
             result["request_body_bytes"] = self.request_body_bytes
             result["response_body_bytes"] = self.response_body_bytes
+            result["max_in_flight"] = self.max_in_flight
             return result
 
 
@@ -219,7 +233,7 @@ class Pulls:
 
 
 def make_handler(upstream, tags_page_size, delay_ms, stats, plan, stall_ms, retry_after, delete_delay_ms=0, answers=(),
-                 pull_limit=None, referrers=None):
+                 pull_limit=None, referrers=None, request_delay_ms=0):
     host, port = upstream.split(":")
     pulls = Pulls(pull_limit)
 
@@ -339,6 +353,12 @@ def make_handler(upstream, tags_page_size, delay_ms, stats, plan, stall_ms, retr
                 pulls.reset(pull_limit)
                 return self.send_json(200, {})
             stats.add(method)
+            if request_delay_ms:
+                stats.enter()
+                try:
+                    time.sleep(request_delay_ms / 1000.0)
+                finally:
+                    stats.leave()
             if delay_ms and method == "GET" and BLOB_PATH.match(url.path):
                 time.sleep(delay_ms / 1000.0)
             if delete_delay_ms and method == "DELETE":
@@ -483,6 +503,8 @@ def make_handler(upstream, tags_page_size, delay_ms, stats, plan, stall_ms, retr
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 would serialize a client opening many connections.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         # Connections this proxy reset on purpose, or clients that gave up, are not errors.
@@ -496,6 +518,7 @@ def main():
     parser.add_argument("--tags-page-size", type=int, default=0)
     parser.add_argument("--delay-ms", type=int, default=0)
     parser.add_argument("--delete-delay-ms", type=int, default=0)
+    parser.add_argument("--request-delay-ms", type=int, default=0)
     parser.add_argument("--answer", action="append", default=[], help="METHOD:REGEX:STATUS")
     parser.add_argument("--pull-limit", type=int)
     parser.add_argument("--referrers", action="store_true")
@@ -519,7 +542,7 @@ def main():
     server = Server(("127.0.0.1", args.port),
                     make_handler(args.upstream, args.tags_page_size, args.delay_ms, Stats(), plan,
                                  args.stall_ms, args.retry_after, args.delete_delay_ms, answers, args.pull_limit,
-                                 Referrers() if args.referrers else None))
+                                 Referrers() if args.referrers else None, args.request_delay_ms))
     server.serve_forever()
 
 

@@ -197,14 +197,16 @@ public final class RegistryProxy: Sendable {
     private let directory = TemporaryDirectory("proxy")
 
     /// `answers`: `METHOD:REGEX:STATUS` to answer without forwarding; `deleteDelayMilliseconds`
-    /// holds every DELETE that long.
+    /// holds every DELETE that long, `requestDelayMilliseconds` every request (a round trip).
     public init(upstream: TestRegistry, tagsPageSize: Int = 0, blobDelayMilliseconds: Int = 0, faults: Faults? = nil,
-                answers: [String] = [], deleteDelayMilliseconds: Int = 0, pullLimit: Int? = nil, referrers: Bool = false) throws {
+                answers: [String] = [], deleteDelayMilliseconds: Int = 0, pullLimit: Int? = nil, referrers: Bool = false,
+                requestDelayMilliseconds: Int = 0) throws {
         let port = ServerProcess.freePort()
         host = "127.0.0.1:\(port)"
         var arguments = ["python3", "\(Paths.fixtures)/registry_proxy.py", "--port", "\(port)",
                          "--upstream", upstream.host, "--tags-page-size", "\(tagsPageSize)",
-                         "--delay-ms", "\(blobDelayMilliseconds)", "--delete-delay-ms", "\(deleteDelayMilliseconds)"]
+                         "--delay-ms", "\(blobDelayMilliseconds)", "--delete-delay-ms", "\(deleteDelayMilliseconds)",
+                         "--request-delay-ms", "\(requestDelayMilliseconds)"]
         for answer in answers { arguments += ["--answer", answer] }
         if let pullLimit { arguments += ["--pull-limit", "\(pullLimit)"] }
         if referrers { arguments.append("--referrers") }

@@ -111,21 +111,14 @@ struct ListCommand: AsyncParsableCommand {
         } else {
             entries = Self.ordered(try await repository.tags()).map { Entry(tag: $0, reference: $0, digest: nil) }
         }
-        let rows = await withTaskGroup(of: (Int, Row).self) { group in
-            let lane = AsyncSemaphore(permits: 8)
-            for (position, entry) in entries.enumerated() {
-                group.addTask {
-                    do {
-                        return try await lane.withPermit { (position, await Self.describe(entry, in: repository)) }
-                    } catch {
-                        return (position, Row(tag: entry.tag, digest: entry.digest, error: "cancelled"))
-                    }
-                }
-            }
-            return await group.reduce(into: []) { $0.append($1) }.sorted { $0.0 < $1.0 }.map(\.1)
-        }
-        if json {
-            for row in rows {
+        // Rows stream out in order as they are read, so a long listing starts at once; a table
+        // has fixed columns (TAG as wide as the longest tag, known from the list) for that.
+        let tagWidth = max(3, entries.map { ($0.tag ?? "-").count }.max() ?? 0)
+        if !json { Console.out(Self.tableLine(["TAG", "DIGEST", "TYPE", "SIZE", "PLATFORMS"], tagWidth: tagWidth)) }
+        var rows: [Row] = []
+        await Self.describe(entries, in: repository, window: Self.window) { row in
+            rows.append(row)
+            if json {
                 var object: [String: Any] = ["tag": row.tag ?? NSNull()]
                 if let digest = row.digest { object["digest"] = digest.description }
                 if let error = row.error {
@@ -136,14 +129,13 @@ struct ListCommand: AsyncParsableCommand {
                     object["size"] = row.size
                 }
                 JSONReporter.write(object)
-            }
-        } else {
-            printTable([["TAG", "DIGEST", "TYPE", "PLATFORMS", "SIZE"]] + rows.map { row in
+            } else {
                 let digest = row.digest.map { "\($0.algorithm.rawValue):\($0.short)" } ?? "-"
-                guard row.error == nil else { return [row.tag ?? "-", digest, "unreadable", "-", "-"] }
-                return [row.tag ?? "-", digest, Self.shortType(row.mediaType),
-                        row.platforms.isEmpty ? "-" : row.platforms.joined(separator: ","), ByteFormat.string(row.size)]
-            })
+                let cells = row.error != nil ? [row.tag ?? "-", digest, "unreadable", "-", "-"]
+                    : [row.tag ?? "-", digest, Self.shortType(row.mediaType), ByteFormat.string(row.size),
+                       row.platforms.isEmpty ? "-" : row.platforms.joined(separator: ",")]
+                Console.out(Self.tableLine(cells, tagWidth: tagWidth))
+            }
         }
         let unreadable = rows.filter { $0.error != nil }
         for row in unreadable {
@@ -155,6 +147,45 @@ struct ListCommand: AsyncParsableCommand {
             printError("\(unreadable.count) of \(rows.count) images could not be read; the others are listed")
             throw ExitCode(ExitStatus.failedItems)
         }
+    }
+
+    /// Manifests read at once: enough to keep a registry across a WAN busy, few enough for one
+    /// that rations requests.
+    static let window = 32
+
+    /// Describes every entry, at most `window` at a time, and hands each row to `emit` in the
+    /// entries' order as soon as it and every row before it are known. Reading runs at most
+    /// `4 × window` entries ahead of the oldest row not yet emitted, so memory stays bounded
+    /// behind one slow manifest.
+    private static func describe(_ entries: [Entry], in repository: any ImageRepository, window: Int,
+                                 emit: (Row) -> Void) async {
+        await withTaskGroup(of: (Int, Row).self) { group in
+            var next = 0, emitted = 0, inFlight = 0
+            var ready: [Int: Row] = [:]
+            while true {
+                while next < entries.count, inFlight < window, next < emitted + 4 * window {
+                    let position = next, entry = entries[position]
+                    group.addTask { (position, await Self.describe(entry, in: repository)) }
+                    next += 1
+                    inFlight += 1
+                }
+                guard let (position, row) = await group.next() else { return }
+                inFlight -= 1
+                ready[position] = row
+                while let row = ready.removeValue(forKey: emitted) {
+                    emit(row)
+                    emitted += 1
+                }
+            }
+        }
+    }
+
+    /// One row of the tag table: TAG padded to `tagWidth`, DIGEST and TYPE to their longest
+    /// usual values, SIZE right-aligned, PLATFORMS last.
+    static func tableLine(_ cells: [String], tagWidth: Int) -> String {
+        func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+        let size = String(repeating: " ", count: max(0, 9 - cells[3].count)) + cells[3]
+        return [pad(cells[0], tagWidth), pad(cells[1], 19), pad(cells[2], 12), size, cells[4]].joined(separator: "  ") + "\n"
     }
 
     /// Digest, media type, platforms and total size (manifests and blobs) of one image; an

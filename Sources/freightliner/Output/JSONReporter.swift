@@ -15,7 +15,7 @@ struct JSONReporter {
 
     static func write(_ object: [String: Any]) {
         if let line = JSONLine.encode(object) {
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            Console.out(line + "\n")
             return
         }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
