@@ -221,7 +221,10 @@ install: $(BIN) $(MAN) $(COMPLETIONS)
 	install -m 0644 .build/completions/_freightliner $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_freightliner
 	install -m 0644 .build/completions/freightliner.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/freightliner.fish
 
-## demo: two registries on loopback, sample images, and a live replication between them
+## demo: registries on loopback, sample images and a replication slow enough (about 30 s) to watch
+## in the live dashboard: the source behind a throttling proxy, uncompressed layers recompressed
+## (--compress gzip), the destination's credentials in a secret of a local moto_server;
+## DEMO_FAST=1 is the quick run (open registries, no throttle, no moto), DEMO_UI=plain|json
 demo: deps build
 	@sh Tests/Fixtures/demo.sh $(BIN)
 
