@@ -65,7 +65,7 @@ struct InputTests {
     func resumeFinished() {
         var state = SampleRun.state(SampleRun.finishedRun, now: 90)
         #expect(state.handle(.character("r")).isEmpty)
-        #expect(state.view.notice == "resume it with `freightliner resume \(SampleRun.runID)`")
+        #expect(state.view.notice == "resume it with `freightliner resume \(SampleRun.runID) --checkpoint-dir /state/freightliner/runs`")
         state.canResume = true
         #expect(state.handle(.character("r")) == [.resume(runID: SampleRun.runID)])
 

@@ -102,7 +102,9 @@ struct ReducerTests {
         #expect(web.copying == 0)
         #expect(web.tag(named: "1.0")?.status == .queued)
         #expect(state.run.isFinished)
-        #expect(state.log.entries.last?.text.contains("resume with `freightliner resume \(SampleRun.runID)`") == true)
+        // The sample run's checkpoints are not in the default directory: the hint names theirs.
+        #expect(state.log.entries.last?.text.contains("resume with `freightliner resume \(SampleRun.runID) --checkpoint-dir /state/freightliner/runs`") == true,
+                "\(state.log.entries.last?.text ?? "")")
         #expect(!state.view.wantsExit)
     }
 
@@ -210,6 +212,18 @@ struct ReducerTests {
         #expect(line.hasSuffix("██████"), "\(line)")
         #expect(line.hasPrefix(String(repeating: " ", count: 12)), "\(line)")
         #expect(HeaderPanel.sparkline([0, 1, 2, 4, 8], glyphs: .ascii) == " .-=#")
+    }
+
+    @Test("the resume command names the checkpoint directory unless it is the default, quoted for a shell")
+    func resumeCommand() {
+        func info(_ path: String?, dryRun: Bool = false) -> RunInfo {
+            RunInfo(runID: "r1", source: "a", destination: "b", startedAt: SampleRun.at(0), resumed: false, dryRun: dryRun, checkpointPath: path)
+        }
+        #expect(info("\(CheckpointStore.defaultDirectory())/r1").resumeCommand == "freightliner resume r1")
+        #expect(info("/srv/runs/r1").resumeCommand == "freightliner resume r1 --checkpoint-dir /srv/runs")
+        #expect(info("/srv/my runs/it's/r1").resumeCommand == "freightliner resume r1 --checkpoint-dir '/srv/my runs/it'\\''s'")
+        #expect(info(nil).resumeCommand == nil)
+        #expect(info("/srv/runs/r1", dryRun: true).resumeCommand == nil)
     }
 
     @Test("reduce leaves the state it was given alone")

@@ -60,6 +60,24 @@ public struct RunInfo: Sendable, Equatable {
         self.dryRun = dryRun
         self.checkpointPath = checkpointPath
     }
+
+    /// The command that continues this run, with `--checkpoint-dir` unless its checkpoint is in
+    /// the default directory (every hint says this, so each can be pasted as it is); nil for a
+    /// run that saves nothing (a copy, a dry run).
+    public var resumeCommand: String? {
+        guard let path = checkpointPath, !dryRun else { return nil }
+        let directory = (path as NSString).deletingLastPathComponent
+        guard directory != CheckpointStore.defaultDirectory() else { return "freightliner resume \(runID)" }
+        return "freightliner resume \(runID) --checkpoint-dir \(Self.shellWord(directory))"
+    }
+
+    /// `text` as one word for a POSIX shell: as it is when it is plain, else single-quoted.
+    static func shellWord(_ text: String) -> String {
+        let plain = !text.isEmpty && text.unicodeScalars.allSatisfy { scalar in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "/._-+=:@%,".unicodeScalars.contains(scalar))
+        }
+        return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
 }
 
 public struct PlannedRepository: Sendable, Equatable {

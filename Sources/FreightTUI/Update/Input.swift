@@ -188,7 +188,7 @@ extension DashboardState {
                 return []
             }
             guard canResume else {
-                notify("resume it with `freightliner resume \(info.runID)`")
+                notify("resume it with `\(info.resumeCommand ?? "freightliner resume \(info.runID)")`")
                 return []
             }
             notify("resuming \(info.runID)…")

@@ -54,13 +54,7 @@ extension DashboardState {
             run.blobFinished(size: size, transfer: transfer)
             if transfer != .uploaded { run.withRepository(repository) { $0.blobPresent(size: size) } }
         case .layerCompressed(_, let layer):
-            if layer.result == .compressed, let compressed = layer.compressed {
-                run.compression.layers += 1
-                run.compression.originalBytes += layer.original.size
-                run.compression.compressedBytes += compressed.size
-            } else {
-                run.compression.kept += 1
-            }
+            run.compression.add(layer)
         case .retrying(let operation, let attempt, let delay, let reason):
             log.append(.warning, "retry \(operation) (attempt \(attempt + 1) in \(ByteFormat.formatted(delay, decimals: 1))s): \(reason)", at: date)
         case .checkpointSaved(_, let at):
@@ -93,7 +87,7 @@ extension DashboardState {
             run.phase = .finished(summary)
             run.finishedAt = date
             run.compression = CompressionTotals(summary.compression)
-            log.append(Self.level(of: summary), Self.describe(summary, checkpointed: run.info?.checkpointPath != nil), at: date)
+            log.append(Self.level(of: summary), Self.describe(summary, resume: run.info?.resumeCommand), at: date)
             if view.quitRequested || view.exitOnComplete { view.wantsExit = true }
         }
     }
@@ -120,11 +114,11 @@ extension DashboardState {
         }
     }
 
-    static func describe(_ summary: RunSummary, checkpointed: Bool) -> String {
+    static func describe(_ summary: RunSummary, resume: String?) -> String {
         let tags = summary.tags
         var text = "\(summary.status.rawValue): \(tags.copied) copied, \(tags.skipped) skipped, \(tags.failed) failed of \(tags.total) tags; "
             + "\(ByteFormat.string(summary.session.bytesTransferred)) in \(ByteFormat.duration(summary.session.durationSeconds))"
-        if summary.status == .interrupted, checkpointed { text += "; resume with `freightliner resume \(summary.runID)`" }
+        if summary.status == .interrupted, let resume { text += "; resume with `\(resume)`" }
         return text
     }
 }

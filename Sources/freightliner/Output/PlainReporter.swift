@@ -15,7 +15,7 @@ struct PlainReporter {
 
     func consume(_ events: AsyncStream<ReplicationEvent>) async {
         var dryRun = false
-        var checkpointed = false
+        var resume: String?
         var totalTags = 0
         var finishedTags = 0
         var bytes: Int64 = 0
@@ -27,12 +27,12 @@ struct PlainReporter {
             switch event {
             case .runStarted(let info) where chatty:
                 dryRun = info.dryRun
-                checkpointed = info.checkpointPath != nil
+                resume = info.resumeCommand
                 let mode = info.dryRun ? " (dry run: nothing is written)" : info.resumed ? " (resumed)" : ""
                 emit("run \(info.runID): \(info.source) -> \(info.destination)\(mode)")
             case .runStarted(let info):
                 dryRun = info.dryRun
-                checkpointed = info.checkpointPath != nil
+                resume = info.resumeCommand
             case .planned(let repositories):
                 totalTags = repositories.reduce(0) { $0 + $1.tags.count }
                 let done = repositories.reduce(0) { $0 + $1.alreadyDone.count }
@@ -61,7 +61,7 @@ struct PlainReporter {
             case .secretStatus(let status) where status.state == .failed:
                 emit("warning: credentials \(status.reference) (\(status.provider)) failed: \(status.detail ?? "")")
             case .runFinished(let summary):
-                for line in Self.summaryLines(summary, dryRun: dryRun, checkpointed: checkpointed) { emit(line) }
+                for line in Self.summaryLines(summary, dryRun: dryRun, resume: resume) { emit(line) }
             default:
                 break
             }
@@ -81,7 +81,7 @@ struct PlainReporter {
         case .copied(let bytes, let digest):
             let blobs = "\(stats.blobsUploaded) uploaded, \(stats.blobsMounted) mounted, \(stats.blobsSkipped) present"
             let compressed = stats.compressedLayers > 0
-                ? ", \(stats.compressedLayers) layers recompressed (\(ByteFormat.string(stats.originalBytes)) -> \(ByteFormat.string(stats.compressedBytes)))"
+                ? ", \(Self.layers(stats.compressedLayers)) recompressed (\(ByteFormat.string(stats.originalBytes)) -> \(ByteFormat.string(stats.compressedBytes)))"
                 : ""
             return "\(dryRun ? "would copy" : "copied  ") \(name) \(ByteFormat.string(bytes)) (\(blobs)\(compressed)) \(digest.short)"
         case .skipped(let digest):
@@ -91,8 +91,9 @@ struct PlainReporter {
         }
     }
 
-    /// `checkpointed`: the run was saved, so it can be resumed (a `copy` is not).
-    static func summaryLines(_ summary: RunSummary, dryRun: Bool, checkpointed: Bool) -> [String] {
+    /// `resume`: the command that continues the run (`RunInfo.resumeCommand`); nil when it
+    /// saved nothing to resume (a `copy`).
+    static func summaryLines(_ summary: RunSummary, dryRun: Bool, resume: String?) -> [String] {
         var lines: [String] = []
         let tags = summary.tags
         let verb = dryRun ? "dry run" : summary.status.rawValue
@@ -111,17 +112,19 @@ struct PlainReporter {
         }
         if summary.compression.layers > 0 || summary.compression.keptLayers > 0 {
             let c = summary.compression
-            lines.append("compression: \(c.layers) layers \(ByteFormat.string(c.originalBytes)) -> \(ByteFormat.string(c.compressedBytes)), \(c.keptLayers) kept as they were")
+            lines.append("compression: \(Self.layers(c.layers)) \(ByteFormat.string(c.originalBytes)) -> \(ByteFormat.string(c.compressedBytes)), \(c.keptLayers) kept as they were")
         }
         for failure in summary.failures {
             lines.append("failed: \(failure.repository)\(failure.tag.map { ":\($0)" } ?? ""): \(failure.reason)")
         }
         if summary.status == .interrupted {
-            lines.append(checkpointed ? "interrupted: resume with `freightliner resume \(summary.runID)`"
-                                      : "interrupted: run the same command again; what was copied is skipped")
+            lines.append(resume.map { "interrupted: resume with `\($0)`" }
+                         ?? "interrupted: run the same command again; what was copied is skipped")
         }
         return lines
     }
+
+    static func layers(_ count: Int) -> String { count == 1 ? "1 layer" : "\(count) layers" }
 
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18

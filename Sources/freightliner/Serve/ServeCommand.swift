@@ -86,7 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
                 dashboard.leave()
                 await shown.value
                 if let (summary, info) = serve.lastCycle {
-                    for line in PlainReporter.summaryLines(summary, dryRun: false, checkpointed: info.checkpointPath != nil) {
+                    for line in PlainReporter.summaryLines(summary, dryRun: false, resume: info.resumeCommand) {
                         PlainReporter.print(line)
                     }
                 }

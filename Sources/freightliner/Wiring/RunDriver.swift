@@ -42,7 +42,7 @@ struct RunDriver {
         let status = await dashboard.show(LiveRun(run))
         signals?.cancel()
         let summary = await run.summary
-        for line in PlainReporter.summaryLines(summary, dryRun: info.dryRun, checkpointed: info.checkpointPath != nil) {
+        for line in PlainReporter.summaryLines(summary, dryRun: info.dryRun, resume: info.resumeCommand) {
             PlainReporter.print(line)
         }
         Self.reportCheckpointFailure(summary, info: info)
@@ -60,7 +60,7 @@ struct RunDriver {
         let resume = info.checkpointPath.map { " (saved at \($0))" } ?? ""
         printError("the checkpoint could not be written, so the run stopped: \(failure). "
                    + "Make room or fix the permissions there, then continue the last saved state\(resume) "
-                   + "with `freightliner resume \(info.runID)`")
+                   + "with `\(info.resumeCommand ?? "freightliner resume \(info.runID)")`")
     }
 }
 

@@ -22,16 +22,23 @@ enum KeyBar {
             canvas.field(notice, x: rect.maxX - width + 1, y: rect.y, width: width - 2, role: .notice)
         }
         var hidden: Set<DashboardAction> = state.mode == .browse ? [.pause, .focus] : state.view.watching ? [.pause] : []
-        // A finished run cannot be paused, and a complete one has nothing to resume.
-        if state.mode == .live, let summary = state.run.summary {
-            hidden.insert(.pause)
-            if summary.status == .completed || state.run.info?.checkpointPath == nil { hidden.insert(.resume) }
+        // r resumes saved runs: a run still going has none to offer; a finished run cannot be
+        // paused, and a complete one has nothing to resume.
+        if state.mode == .live, !state.view.watching {
+            if let summary = state.run.summary {
+                hidden.insert(.pause)
+                if summary.status == .completed || state.run.info?.checkpointPath == nil { hidden.insert(.resume) }
+            } else {
+                hidden.insert(.resume)
+            }
         }
         for binding in KeyMap.bindings where binding.bar != nil && !hidden.contains(binding.action) {
             let keys = binding.barKeys ?? binding.label
             // Watching other processes' runs, r and q steer nothing: they say how, and leave.
-            let word = state.view.watching && binding.action == .resume ? "restart how" : state.view.watching && binding.action == .quit
-                ? "leave" : binding.bar!
+            var word = binding.bar!
+            if state.view.watching, binding.action == .resume { word = "restart how" }
+            if state.view.watching, binding.action == .quit { word = "leave" }
+            if binding.action == .pause, state.run.phase == .paused { word = "continue" }
             guard x + keys.count + 1 + word.count <= limit else { break }
             x += canvas.text(keys, x: x, y: rect.y, role: .key)
             x += canvas.text(" " + word, x: x, y: rect.y, role: .dim) + 2
