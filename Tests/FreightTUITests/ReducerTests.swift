@@ -226,6 +226,18 @@ struct ReducerTests {
         #expect(info("/srv/runs/r1", dryRun: true).resumeCommand == nil)
     }
 
+    @Test("a layer shared by several tags counts once in the compression totals")
+    func sharedLayerCountsOnce() {
+        var state = SampleRun.state([(0, .runStarted(SampleRun.info))])
+        for second in 0..<3 {
+            state.apply(.layerCompressed(repository: "team/web", SampleRun.layer(4 << 20, compressedTo: 1 << 20)), at: SampleRun.at(Double(second)))
+            state.apply(.layerCompressed(repository: "team/web", SampleRun.layer(1 << 20, compressedTo: nil)), at: SampleRun.at(Double(second)))
+        }
+        #expect(state.run.compression.layers == 1)
+        #expect(state.run.compression.kept == 1)
+        #expect(state.run.compression.originalBytes == 4 << 20 && state.run.compression.compressedBytes == 1 << 20)
+    }
+
     @Test("reduce leaves the state it was given alone")
     func reduceIsPure() {
         let before = SampleRun.state([(0, .runStarted(SampleRun.info))])
