@@ -43,6 +43,28 @@ struct FrameTotalsTests {
         }
     }
 
+    @Test("resumed: the header's bytes are the rows' (earlier sessions included), with this session's share")
+    func resumed() {
+        let mib: Int64 = 1 << 20
+        var state = DashboardState(mode: .live, now: SampleRun.at(0))
+        let info = RunInfo(runID: SampleRun.runID, source: "a/team", destination: "b/team", startedAt: SampleRun.at(0), resumed: true,
+                           dryRun: false, checkpointPath: "/state/runs/\(SampleRun.runID)")
+        state.apply(.runStarted(info), at: SampleRun.at(0))
+        state.apply(.planned([
+            PlannedRepository(name: "team/web", tags: ["1.0", "1.1"], alreadyDone: ["1.0": .copied(bytes: 28 * mib, digest: SampleRun.digest("w"))]),
+            PlannedRepository(name: "team/api", tags: ["2.0"], alreadyDone: ["2.0": .copied(bytes: 3 * mib, digest: SampleRun.digest("a"))]),
+        ]), at: SampleRun.at(0))
+        state.apply(.tagStarted(repository: "team/web", tag: "1.1"), at: SampleRun.at(1))
+        state.apply(.tagFinished(repository: "team/web", tag: "1.1", outcome: .copied(bytes: 3 * mib, digest: SampleRun.digest("w1")),
+                                 stats: SampleRun.stats(bytes: 3 * mib, uploaded: 1)), at: SampleRun.at(2))
+        state.tick(at: SampleRun.at(2))
+        #expect(state.run.runBytes == state.run.repositories.reduce(0) { $0 + $1.bytes })
+        #expect(state.run.runBytes == 34 * mib)
+        let lines = DashboardRenderer.render(state, width: 120, height: 40, glyphs: .unicode).lines
+        #expect(lines[1].contains("sent 34 MiB (3.0 MiB now)"), "\(lines[1])")
+        #expect(lines.contains { $0.contains("team/web") && $0.contains(" 31 MiB ") }, "\(lines.joined(separator: "\n"))")
+    }
+
     @Test("mid-run: the header's bytes are the repositories' (finished tags exact, the rest in flight)")
     func midRun() {
         let events = SampleRun.midRun

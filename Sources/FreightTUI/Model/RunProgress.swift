@@ -61,6 +61,8 @@ public struct RunProgress: Sendable, Equatable {
     /// Bytes sent over the network in this session (an estimate while tags are in flight).
     /// Bytes uploaded in this session: the sum of the repositories' (kept as they change).
     public var transferredBytes: Int64 { sessionBytes }
+    /// Bytes uploaded across every session of the run: the sum of the repositories' `bytes`.
+    public var runBytes: Int64 { repositories.reduce(sessionBytes) { $0 + $1.earlierBytes } }
 
     public var tagsTotal: Int { repositories.reduce(0) { $0 + $1.total } }
     public var tagsDone: Int { repositories.reduce(0) { $0 + $1.done } }

@@ -99,6 +99,8 @@ struct PlainReporter {
         let verb = dryRun ? "dry run" : summary.status.rawValue
         lines.append("\(verb): \(tags.total) tags (\(tags.copied) copied, \(tags.skipped) skipped, \(tags.failed) failed) in \(summary.repositories.total) repositories; "
             + "\(ByteFormat.string(summary.session.bytesTransferred)) in \(ByteFormat.duration(summary.session.durationSeconds))"
+            // A resumed run's counts are the whole run's; its bytes and time this session's.
+            + (summary.bytesTransferred != summary.session.bytesTransferred ? " this session (\(ByteFormat.string(summary.bytesTransferred)) in all)" : "")
             + " (\(summary.blobs.copied) blobs uploaded, \(summary.blobs.mounted) mounted, \(summary.blobs.skipped) present)")
         if summary.referrers.copied + summary.referrers.skipped > 0 {
             lines.append("referrers: \(summary.referrers.copied) copied, \(summary.referrers.skipped) already there")

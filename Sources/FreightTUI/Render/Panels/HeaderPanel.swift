@@ -45,7 +45,7 @@ enum HeaderPanel {
             segments.append(("tags", "\(tags.copied + tags.skipped)/\(tags.total)", .text))
             if tags.failed > 0 { segments.append(("failed", "\(tags.failed)", .failed)) }
             segments.append(("repos", "\(summary.repositories.completed)/\(summary.repositories.total)", .text))
-            segments.append(("sent", ByteFormat.string(summary.session.bytesTransferred), .text))
+            segments.append(("sent", sent(summary.bytesTransferred, session: summary.session.bytesTransferred), .text))
             segments.append(("blobs", "\(summary.blobs.copied) up \(summary.blobs.mounted) mounted \(summary.blobs.skipped) present", .text))
         } else {
             segments.append(("rate", padded(run.throughput.bytesPerSecond.map(ByteFormat.rate) ?? "--", 10), .text))
@@ -55,7 +55,7 @@ enum HeaderPanel {
             segments.append(("tags", "\(run.tagsDone)/\(run.tagsTotal)", .text))
             if run.tagsFailed > 0 { segments.append(("failed", "\(run.tagsFailed)", .failed)) }
             segments.append(("repos", "\(run.repositoriesDone)/\(run.repositories.count)", .text))
-            segments.append(("sent", padded(ByteFormat.string(run.transferredBytes), 8), .text))
+            segments.append(("sent", padded(sent(run.runBytes, session: run.transferredBytes), 8), .text))
             if run.tagsCopying > 0 { segments.append(("copying", "\(run.tagsCopying)", .running)) }
             segments.append(("blobs", "\(run.blobsUploaded) up \(run.blobsMounted) mounted \(run.blobsPresent) present", .text))
         }
@@ -81,6 +81,12 @@ enum HeaderPanel {
             x += canvas.text(segment.value, x: x, y: y, role: segment.role)
             x += 2
         }
+    }
+
+    /// The run's bytes, as its repositories add up (a resumed run's earlier sessions included),
+    /// and this session's share when earlier sessions sent some.
+    static func sent(_ run: Int64, session: Int64) -> String {
+        run == session ? ByteFormat.string(run) : "\(ByteFormat.string(run)) (\(ByteFormat.string(session)) now)"
     }
 
     /// One cell per value, scaled to the largest (so a steady run reads as a flat line and a
