@@ -76,6 +76,35 @@ struct SyncCommandTests {
         #expect(requests["PUT"] == nil && requests["POST"] == nil && requests["PATCH"] == nil, "a no-op writes nothing: \(requests)")
     }
 
+    @Test("planning shows as it goes: planning events before run_started, the last one whole, and its time counted in the run's")
+    func planningEvents() throws {
+        let setup = try Setup()
+        // Every request across a slow link: planning (catalog pages, tag list pages) takes seconds.
+        let slow = try RegistryProxy(upstream: setup.source, tagsPageSize: 10, requestDelayMilliseconds: 150)
+        let result = try CLI.run(["sync", slow.host, "\(setup.destination.host)/mirror", "--ui", "json", "--dry-run"] + setup.checkpoints)
+        #expect(result.status == 0, "\(result.output)")
+        let lines = CLI.jsonLines(result.stdout)
+        let started = try #require(lines.firstIndex { $0.string("event") == "run_started" }, "\(result.stdout)")
+        let planning = lines.enumerated().filter { $0.element.string("event") == "planning" }
+        #expect(!planning.isEmpty && planning.allSatisfy { $0.offset < started }, "planning events come before the run starts")
+        let last = try #require(planning.last?.element)
+        #expect(last["done"] as? Bool == true)
+        #expect(last.int("repositories") == SyncCorpus.layout.count && last.int("tag_lists_read") == SyncCorpus.layout.count, "\(last)")
+        #expect(last.int("tags") == SyncCorpus.tagCount, "\(last)")
+        let counts = planning.map { $0.element.int("tag_lists_read") ?? -1 }
+        #expect(counts == counts.sorted(), "tag lists read only grow: \(counts)")
+        let planningSeconds = try #require(last["seconds"] as? Double)
+        #expect(planningSeconds > 0.15, "the catalog alone is a round trip: \(planningSeconds)")
+        let summary = try #require(CLI.summary(result.stdout))
+        let duration = try #require(summary["duration_seconds"] as? Double)
+        #expect(duration >= planningSeconds, "planning counts in the run's duration: \(duration) < \(planningSeconds)")
+
+        // Plain output says how planning went.
+        let plain = try CLI.run(["sync", slow.host, "\(setup.destination.host)/mirror", "--ui", "plain", "--dry-run"] + setup.checkpoints)
+        #expect(plain.stdout.contains("planned in "), "\(plain.stdout)")
+        #expect(plain.stdout.contains("\(SyncCorpus.tagCount) tags"), "\(plain.stdout)")
+    }
+
     @Test("--dry-run reports what would move and writes nothing anywhere")
     func dryRun() throws {
         let setup = try Setup()

@@ -7,6 +7,9 @@ import FreightCore
 public enum ReplicationEvent: Sendable {
     /// The run began (or resumed): where from, where to, and what is already done.
     case runStarted(RunInfo)
+    /// Planning, before `runStarted`: the catalog and tag lists read so far (a few a second,
+    /// and once more when the plan is whole).
+    case planning(PlanningProgress)
     /// The plan is known: every repository with its tag count and known sizes.
     case planned([PlannedRepository])
     case repositoryStarted(repository: String)
@@ -38,6 +41,29 @@ public enum ReplicationEvent: Sendable {
     case warning(String)
     /// The last event of a run.
     case runFinished(RunSummary)
+}
+
+/// How far planning has got: repositories the catalog (or the command line) named, how many of
+/// them the filters keep, and their tag lists read so far.
+public struct PlanningProgress: Sendable, Equatable {
+    /// Repositories listed by the catalog so far (or named with --repo).
+    public var repositoriesListed: Int
+    /// Of those, the ones whose tags are read (nil until the catalog is whole).
+    public var repositories: Int?
+    public var tagListsRead: Int
+    /// Tags those lists hold that the filters keep.
+    public var tags: Int
+    public var seconds: Double
+    public var done: Bool
+
+    public init(repositoriesListed: Int, repositories: Int?, tagListsRead: Int, tags: Int, seconds: Double, done: Bool) {
+        self.repositoriesListed = repositoriesListed
+        self.repositories = repositories
+        self.tagListsRead = tagListsRead
+        self.tags = tags
+        self.seconds = seconds
+        self.done = done
+    }
 }
 
 public struct RunInfo: Sendable, Equatable {

@@ -39,6 +39,8 @@ public struct Planner: Sendable {
 
     /// The plan, each repository with every tag the source listed (`sourceTags`), and the catalog.
     public func planWithListing(named: [String]?) async throws -> Plan {
+        let progress = PlanningReporter(events: events)
+        progress.begin()
         let relativePaths: [String]
         if let named {
             relativePaths = named
@@ -47,18 +49,22 @@ public struct Planner: Sendable {
             relativePaths = all.compactMap { sourcePrefix.relativePath(of: $0) }
         }
         let selected = relativePaths.filter { filters.includes(repository: $0) }
+        progress.listed(relativePaths.count, selected: selected.count)
 
-        let lane = AsyncSemaphore(permits: 8)
+        let lane = AsyncSemaphore(permits: Self.tagListsAtOnce)
         let results = try await withThrowingTaskGroup(of: (Int, Listed).self) { group in
             for (position, relative) in selected.enumerated() {
                 group.addTask {
                     try await lane.withPermit {
-                        (position, try await self.record(for: relative, explicitlyNamed: named != nil))
+                        let listed = try await self.record(for: relative, explicitlyNamed: named != nil)
+                        if case .planned(let record) = listed { progress.read(tags: record.tags.count) } else { progress.read(tags: 0) }
+                        return (position, listed)
                     }
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }.sorted { $0.0 < $1.0 }.map(\.1)
         }
+        progress.finish()
         let listed = results.compactMap { result -> RepositoryRecord? in
             if case .planned(let record) = result { return record }
             return nil
@@ -81,6 +87,10 @@ public struct Planner: Sendable {
         }
         return Plan(repositories: listed, catalog: named == nil ? relativePaths : nil, vanished: vanished, unplanned: unplanned)
     }
+
+    /// Tag lists read at once: each is a round trip, so across a WAN planning 2,000 repositories
+    /// takes 2,000 / this of them.
+    static let tagListsAtOnce = 16
 
     private enum Listed: Sendable {
         case planned(RepositoryRecord)

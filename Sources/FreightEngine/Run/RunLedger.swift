@@ -13,12 +13,14 @@ public final class RunLedger: Sendable {
     private let record: Locked<RunRecord>
     private let writer: CheckpointWriter?
     private let snapshotThreshold: Int
-    private let sessionStart = ContinuousClock.now
+    private let sessionStart: ContinuousClock.Instant
     private let session = Locked(RunSummary.Session())
 
-    public init(record: RunRecord, writer: CheckpointWriter?) {
+    /// `session`: when this session began; planning counts, so it is what started first.
+    public init(record: RunRecord, writer: CheckpointWriter?, session: SessionStart = SessionStart()) {
         self.record = Locked(record)
         self.writer = writer
+        sessionStart = session.instant
         snapshotThreshold = Self.snapshotThreshold(totalTags: record.progress.total)
     }
 
@@ -161,5 +163,17 @@ public final class RunLedger: Sendable {
         summary.requests = requests
         summary.connections = connections
         return summary
+    }
+}
+
+/// When a session of a run began (its planning, or a resume's connecting), on both clocks: the
+/// summary's durations and the dashboard's elapsed time count from it.
+public struct SessionStart: Sendable {
+    public let date: Date
+    public let instant: ContinuousClock.Instant
+
+    public init() {
+        date = Date()
+        instant = .now
     }
 }

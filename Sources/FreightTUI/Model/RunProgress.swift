@@ -14,6 +14,8 @@ public struct RunProgress: Sendable, Equatable {
     }
 
     public var info: RunInfo?
+    /// Planning so far, before the run starts (and how it ended, after).
+    public var planning: PlanningProgress?
     public var phase: Phase = .waiting
     public private(set) var repositories: [RepositoryProgress] = []
     private var repositoryIndex: [String: Int] = [:]

@@ -131,6 +131,8 @@ extension DashboardState {
             log.append(.warning, "the run's events ended before it finished", at: now)
         }
         if view.quitRequested || (view.exitOnComplete && mode == .live) { view.wantsExit = true }
+        // The run never started (its planning failed, or found nothing to do): nothing to show.
+        if mode == .live, run.info == nil, !view.serving, !view.watching { view.wantsExit = true }
     }
 
     public mutating func updateSavedRuns(_ runs: [SavedRun]) {

@@ -21,6 +21,13 @@ extension DashboardState {
             run.throughput.sample(0, at: date)
             let how = info.dryRun ? " (dry run: nothing is written)" : info.resumed ? " (resumed)" : ""
             log.append(.info, "run \(info.runID) started\(how): \(info.source) -> \(info.destination)", at: date)
+        case .planning(let progress):
+            run.planning = progress
+            if progress.done {
+                log.append(.info, "planned in \(ByteFormat.formatted(progress.seconds, decimals: 1))s: "
+                           + "\(plural(progress.repositories ?? progress.repositoriesListed, "repository", "repositories")) listed, "
+                           + "\(plural(progress.tags, "tag")) to look at", at: date)
+            }
         case .planned(let repositories):
             for repository in repositories {
                 run.withRepository(repository.name) { $0.plan(tags: repository.tags, alreadyDone: repository.alreadyDone) }

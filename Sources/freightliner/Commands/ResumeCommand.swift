@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FreightCore
 import FreightEngine
 
 struct ResumeCommand: AsyncParsableCommand {
@@ -49,21 +50,25 @@ struct ResumeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let prepared: PreparedRun?
+        let status: ExitStatus?
         let runID: String?
         do {
             try await metrics.start()
-            runID = try chosenRunID()
-            prepared = try await RunLauncher.resume(runID: runID, store: runOptions.store, connection: connection, jobs: jobs,
-                                                    limitRate: try rate.bytesPerSecond, events: EventBus())
+            let chosen = try chosenRunID()
+            runID = chosen
+            let events = EventBus(), store = runOptions.store, connection = self.connection, jobs = self.jobs
+            let limitRate = try rate.bytesPerSecond
+            status = try await RunDriver(output: output.resolved, verbosity: output.verbosity).run(events: events) {
+                try await RunLauncher.resume(runID: chosen, store: store, connection: connection, jobs: jobs, limitRate: limitRate,
+                                             events: events)
+            }
         } catch {
             throw fail(error)
         }
-        guard let prepared else {
+        guard let status else {
             if let runID { RunLauncher.reportComplete(runID, store: runOptions.store, output: output.resolved) }
             return
         }
-        let status = await prepared.run(output: output.resolved, verbosity: output.verbosity)
         if status != .success { throw ExitCode(status) }
     }
 }

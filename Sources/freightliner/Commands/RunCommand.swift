@@ -56,21 +56,22 @@ struct RunCommand: AsyncParsableCommand {
             for job in jobFile.jobs { Console.out("  \(job.name): \(job.source) -> \(job.destination)\n") }
             return
         }
-        let prepared: PreparedRun?
+        let status: ExitStatus?
         do {
             try await metrics.start()
-            prepared = try await prepare(jobFile)
+            // The output starts before planning, so planning shows as it goes (and counts).
+            let events = EventBus()
+            status = try await RunDriver(output: output.resolved, verbosity: output.verbosity).run(events: events) {
+                try await prepare(jobFile, events: events)
+            }
         } catch {
             throw fail(error)
         }
-        guard let prepared else { return }
-        let status = await prepared.run(output: output.resolved, verbosity: output.verbosity)
-        if status != .success { throw ExitCode(status) }
+        if let status, status != .success { throw ExitCode(status) }
     }
 
     /// The run, or nil when it is a shard whose saved run is already complete (said so).
-    private func prepare(_ jobFile: JobFile) async throws -> PreparedRun? {
-        let events = EventBus()
+    private func prepare(_ jobFile: JobFile, events: EventBus) async throws -> PreparedRun? {
         guard let shard = try shardOptions.resolved() else {
             return try await JobFileRun.prepare(jobFile, runID: runID ?? CheckpointStore.newRunID(), store: runOptions.store, dryRun: dryRun,
                                                 events: events)
@@ -131,6 +132,7 @@ enum JobFileRun {
     /// `shard`: only the repositories of that shard (of the migration named), as its own run.
     static func prepare(_ jobFile: JobFile, runID: String, store: CheckpointStore, dryRun: Bool, events: EventBus,
                         cycleOf: String? = nil, shard: (Shard, ShardGrouping, migration: String)? = nil) async throws -> PreparedRun {
+        let session = SessionStart()
         let file = jobFile.path
         let syncs = try jobFile.jobs.map { try SyncCommand.parse($0.arguments) }
         let http = HTTPClient(configuration: syncs[0].connection.httpConfiguration())
@@ -161,6 +163,6 @@ enum JobFileRun {
         record.jobs = records
         if let (shard, grouping, migration) = shard { ShardOptions.narrow(&record, to: shard, grouping: grouping, migration: migration) }
         return try RunLauncher.start(record: record, jobs: jobs, store: store, dryRun: dryRun,
-                                     retry: syncs[0].connection.retryPolicy, events: events, listing: listing)
+                                     retry: syncs[0].connection.retryPolicy, events: events, listing: listing, session: session)
     }
 }

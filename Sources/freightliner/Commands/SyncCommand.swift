@@ -85,21 +85,23 @@ struct SyncCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let prepared: PreparedRun?
+        let status: ExitStatus?
         do {
             try await metrics.start()
-            prepared = try await prepare()
+            // The output starts before planning, so planning shows as it goes (and counts).
+            let events = EventBus()
+            status = try await RunDriver(output: output.resolved, verbosity: output.verbosity).run(events: events) {
+                try await prepare(events: events)
+            }
         } catch {
             throw fail(error)
         }
-        guard let prepared else { return }
-        let status = await prepared.run(output: output.resolved, verbosity: output.verbosity)
-        if status != .success { throw ExitCode(status) }
+        if let status, status != .success { throw ExitCode(status) }
     }
 
     /// The run, or nil when it is a shard whose saved run is already complete (said so).
-    private func prepare() async throws -> PreparedRun? {
-        let events = EventBus()
+    private func prepare(events: EventBus) async throws -> PreparedRun? {
+        let session = SessionStart()
         var runID = self.runID ?? CheckpointStore.newRunID()
         let shard = try shardOptions.resolved()
         var migration = runID
@@ -119,7 +121,7 @@ struct SyncCommand: AsyncParsableCommand {
         if let shard { ShardOptions.narrow(&record, to: shard.shard, grouping: shardOptions.grouping, migration: migration) }
         let job = RunLauncher.ConnectedJob(name: "sync", settings: planned.settings, connections: planned.wiring.connections)
         return try RunLauncher.start(record: record, jobs: [job], store: runOptions.store, dryRun: dryRun, retry: connection.retryPolicy,
-                                     events: events, listing: planned.listing)
+                                     events: events, listing: planned.listing, session: session)
     }
 
     /// What this sync would copy, planned: the repositories and tags, the settings a resume

@@ -87,6 +87,10 @@ struct JSONReporter {
                                          "state": status.state.rawValue, "at": ISO8601DateFormatter().string(from: status.at)]
             object["detail"] = status.detail
             return object
+        case .planning(let progress):
+            return ["event": "planning", "repositories_listed": progress.repositoriesListed,
+                    "repositories": progress.repositories.map { $0 as Any } ?? NSNull(), "tag_lists_read": progress.tagListsRead,
+                    "tags": progress.tags, "seconds": (progress.seconds * 1000).rounded() / 1000, "done": progress.done]
         case .paused:
             return ["event": "paused"]
         case .continued:

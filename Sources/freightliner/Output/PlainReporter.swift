@@ -33,6 +33,13 @@ struct PlainReporter {
             case .runStarted(let info):
                 dryRun = info.dryRun
                 resume = info.resumeCommand
+            case .planning(let progress) where chatty:
+                // Once a progress interval while it lasts, and when it is done.
+                let now = ContinuousClock.now
+                if progress.done || now - lastProgress >= progressInterval {
+                    lastProgress = now
+                    emit(Self.describe(progress))
+                }
             case .planned(let repositories):
                 totalTags = repositories.reduce(0) { $0 + $1.tags.count }
                 let done = repositories.reduce(0) { $0 + $1.alreadyDone.count }
@@ -124,6 +131,14 @@ struct PlainReporter {
                          ?? "interrupted: run the same command again; what was copied is skipped")
         }
         return lines
+    }
+
+    static func describe(_ planning: PlanningProgress) -> String {
+        let repositories = planning.repositories.map { "\(planning.tagListsRead) of \($0) repositories' tags read" }
+            ?? "\(planning.repositoriesListed) repositories listed"
+        return planning.done
+            ? "planned in \(ByteFormat.formatted(planning.seconds, decimals: 1))s: \(planning.tagListsRead) repositories' tags read, \(planning.tags) tags"
+            : "planning: \(repositories), \(planning.tags) tags so far"
     }
 
     static func layers(_ count: Int) -> String { count == 1 ? "1 layer" : "\(count) layers" }

@@ -14,6 +14,93 @@ struct RunDriver {
     /// across its cycles).
     var handlesSignals = true
 
+    /// Shows `events` from now on, planning first, then the run `prepare` plans and starts on
+    /// them. Nil when there was nothing to run; a planning error is rethrown once the display is
+    /// closed, and a stop asked for while planning ends it with `interrupted`.
+    func run(events: EventBus, _ prepare: @escaping @Sendable () async throws -> PreparedRun?) async throws -> ExitStatus? {
+        if case .dashboard(let options) = output {
+            switch await Dashboard.open(options) {
+            case .success(let dashboard):
+                return try await run(events: events, on: dashboard, prepare)
+            case .failure(let reason):
+                printError("no dashboard (\(reason)); plain output instead")
+            }
+        }
+        let reporter = Task { await report(events.stream) }
+        let prepared: PreparedRun?
+        do {
+            prepared = try await prepare()
+        } catch {
+            events.finish()
+            await reporter.value
+            throw error
+        }
+        guard let prepared else {
+            events.finish()
+            await reporter.value
+            return nil
+        }
+        let run = prepared.start()
+        let signals = handlesSignals ? SignalHandler { run.interrupt(reason: Self.interruptReason($0)) } : nil
+        await reporter.value
+        let summary = await run.summary
+        signals?.cancel()
+        Self.reportCheckpointFailure(summary, info: prepared.info)
+        return summary.exitStatus
+    }
+
+    /// Planning and the run under one dashboard, opened before planning starts.
+    private func run(events: EventBus, on dashboard: Dashboard, _ prepare: @escaping @Sendable () async throws -> PreparedRun?)
+        async throws -> ExitStatus? {
+        let steering = PendingSteering()
+        let planning = Task { try await prepare() }
+        steering.onStopBeforeStart { planning.cancel() }
+        let outcome = Task { () -> Result<(RunningReplication, RunInfo)?, any Error> in
+            do {
+                guard let prepared = try await planning.value else {
+                    events.finish()
+                    return .success(nil)
+                }
+                let run = prepared.start()
+                steering.started(run)
+                return .success((run, prepared.info))
+            } catch {
+                events.finish()
+                return .failure(error)
+            }
+        }
+        let signals = handlesSignals ? SignalHandler { dashboard.interrupt(signal: $0) } : nil
+        let status = await dashboard.show(LiveRun(events: events.stream, steering: steering, finished: {
+            guard case .success(let started?) = await outcome.value else { return .badInput }
+            return await started.0.summary.exitStatus
+        }))
+        signals?.cancel()
+        switch await outcome.value {
+        case .failure(let error):
+            if steering.stoppedBeforeStart, error is CancellationError {
+                printError("stopped while planning; nothing was started")
+                return .interrupted
+            }
+            throw error
+        case .success(nil):
+            return nil
+        case .success(let (run, info)?):
+            let summary = await run.summary
+            for line in PlainReporter.summaryLines(summary, dryRun: info.dryRun, resume: info.resumeCommand) {
+                PlainReporter.print(line)
+            }
+            Self.reportCheckpointFailure(summary, info: info)
+            return status
+        }
+    }
+
+    private func report(_ events: AsyncStream<ReplicationEvent>) async {
+        switch output {
+        case .json: await JSONReporter().consume(events)
+        case .plain, .dashboard: await PlainReporter(verbosity: verbosity).consume(events)
+        }
+    }
+
     func show(_ run: RunningReplication, info: RunInfo) async -> ExitStatus {
         if case .dashboard(let options) = output {
             switch await Dashboard.open(options) {
@@ -24,10 +111,7 @@ struct RunDriver {
             }
         }
         let signals = handlesSignals ? SignalHandler { run.interrupt(reason: Self.interruptReason($0)) } : nil
-        switch output {
-        case .json: await JSONReporter().consume(run.events)
-        case .plain, .dashboard: await PlainReporter(verbosity: verbosity).consume(run.events)
-        }
+        await report(run.events)
         let summary = await run.summary
         signals?.cancel()
         Self.reportCheckpointFailure(summary, info: info)
@@ -61,6 +145,57 @@ struct RunDriver {
         printError("the checkpoint could not be written, so the run stopped: \(failure). "
                    + "Make room or fix the permissions there, then continue the last saved state\(resume) "
                    + "with `\(info.resumeCommand ?? "freightliner resume \(info.runID)")`")
+    }
+}
+
+/// The dashboard's steering while the run is still being planned: a stop cancels the planning;
+/// once the run has started, every request goes to it (a pause asked for meanwhile is passed on).
+final class PendingSteering: RunSteering {
+    private struct State {
+        var run: RunningReplication?
+        var paused = false
+        var stopped = false
+        var cancel: (@Sendable () -> Void)?
+    }
+
+    private let state = Locked(State())
+
+    var stoppedBeforeStart: Bool { state.withLock { $0.run == nil && $0.stopped } }
+
+    func onStopBeforeStart(_ cancel: @escaping @Sendable () -> Void) { state.withLock { $0.cancel = cancel } }
+
+    func started(_ run: RunningReplication) {
+        let paused = state.withLock { state -> Bool in
+            state.run = run
+            return state.paused
+        }
+        if paused { run.pause() }
+    }
+
+    func pause() { target { $0.paused = true }?.pause() }
+    func proceed() { target { $0.paused = false }?.proceed() }
+    func abandon() {
+        if let run = target({ _ in }) { run.abandon() } else { stop(reason: "abandoned") }
+    }
+
+    func stop(reason: String) {
+        var cancel: (@Sendable () -> Void)?
+        let run = target { state in
+            state.stopped = true
+            if state.run == nil { cancel = state.cancel }
+        }
+        if let run { run.stop(reason: reason) } else { cancel?() }
+    }
+
+    /// The run, once started; before, `change` records what was asked.
+    private func target(_ change: (inout State) -> Void) -> RunningReplication? {
+        state.withLock { state in
+            guard let run = state.run else {
+                change(&state)
+                return nil
+            }
+            return run
+        }
     }
 }
 

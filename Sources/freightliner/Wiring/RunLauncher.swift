@@ -14,12 +14,6 @@ struct PreparedRun {
 
     /// Starts it in the background (its checkpoint writer is closed when it ends).
     func start() -> RunningReplication { replicator.start(jobs, ledger: ledger, info: info) }
-
-    /// Runs it in the foreground and returns the exit status.
-    /// `handlesSignals`: false when the caller handles SIGINT and SIGTERM (`serve`).
-    func run(output: UIMode, verbosity: PlainReporter.Verbosity = .normal, handlesSignals: Bool = true) async -> ExitStatus {
-        await RunDriver(output: output, verbosity: verbosity, handlesSignals: handlesSignals).show(start(), info: info)
-    }
 }
 
 enum RunLauncher {
@@ -50,11 +44,12 @@ enum RunLauncher {
 
     /// A new run of a job file's jobs, or of a `sync`'s one (or a dry run, which saves nothing).
     /// `listing`: the source tag lists the plan read, by repository path (for referrers).
+    /// `session`: when planning began (it counts in the run's duration).
     static func start(record: RunRecord, jobs: [ConnectedJob], store: CheckpointStore, dryRun: Bool, retry: RetryPolicy, events: EventBus,
-                      listing: [String: [String]] = [:]) throws -> PreparedRun {
+                      listing: [String: [String]] = [:], session: SessionStart = SessionStart()) throws -> PreparedRun {
         let writer = dryRun ? nil : try newWriter(for: record, store: store)
         return try prepare(record: record, jobs: jobs, store: store, writer: writer, dryRun: dryRun, resumed: false, retry: retry,
-                           events: events, listing: listing)
+                           events: events, listing: listing, session: session)
     }
 
     /// The writer of a new run's checkpoint, once it is sure the run id is free.
@@ -72,6 +67,7 @@ enum RunLauncher {
     /// when the run has nothing left to do.
     static func resume(runID: String?, store: CheckpointStore, connection: ConnectionOptions, jobs: Int?, limitRate: Int64? = nil,
                        events: EventBus) async throws -> PreparedRun? {
+        let session = SessionStart()
         var record: RunRecord
         if let runID {
             record = try store.load(runID)
@@ -132,7 +128,7 @@ enum RunLauncher {
 
         let writer = try CheckpointWriter(store: store, runID: record.runID)
         return try prepare(record: record, jobs: connected, store: store, writer: writer, dryRun: false, resumed: true,
-                           retry: connection.retryPolicy, events: events)
+                           retry: connection.retryPolicy, events: events, session: session)
     }
 
     /// Continues the saved run of a shard (a pod the Job controller started again runs the
@@ -166,8 +162,9 @@ enum RunLauncher {
     }
 
     static func prepare(record: RunRecord, jobs: [ConnectedJob], store: CheckpointStore, writer: CheckpointWriter?, dryRun: Bool,
-                        resumed: Bool, retry: RetryPolicy, events: EventBus, listing: [String: [String]] = [:]) throws -> PreparedRun {
-        let ledger = RunLedger(record: record, writer: writer)
+                        resumed: Bool, retry: RetryPolicy, events: EventBus, listing: [String: [String]] = [:],
+                        session: SessionStart = SessionStart()) throws -> PreparedRun {
+        let ledger = RunLedger(record: record, writer: writer, session: session)
         let first = jobs[0].settings
         let identity = jobs.allSatisfy { $0.settings.rewrite.isIdentity }
         var options = ReplicationOptions(jobs: first.jobs, dryRun: dryRun, retry: retry, limitRate: first.limitRate,
@@ -179,7 +176,7 @@ enum RunLauncher {
         }
         let replicator = Replicator(options: options, events: events, requests: jobs[0].connections.requestTally)
         let info = RunInfo(runID: record.runID, source: record.source, destination: record.destination,
-                           startedAt: Date(), resumed: resumed, dryRun: dryRun, checkpointPath: ledger.checkpointPath)
+                           startedAt: session.date, resumed: resumed, dryRun: dryRun, checkpointPath: ledger.checkpointPath)
         let repositories = try repositoryJobs(for: record, jobs: jobs)
         ProcessMetrics.observe(events, record: record, repositories: repositories)
         return PreparedRun(ledger: ledger, jobs: repositories, replicator: replicator, info: info)

@@ -28,7 +28,15 @@ enum HeaderPanel {
                                                ellipsis: canvas.glyphs.ellipsis)
             title += "  \(source)\(arrow)\(destination)"
         } else {
-            title += state.view.serving ? "  waiting for the first cycle" : "  waiting for the run to start"
+            if let planning = run.planning {
+                if let repositories = planning.repositories {
+                    title += "  planning: tags of \(planning.tagListsRead)/\(repositories) repositories read, \(plural(planning.tags, "tag"))"
+                } else {
+                    title += "  planning: listing the repositories"
+                }
+            } else {
+                title += state.view.serving ? "  waiting for the first cycle" : "  waiting for the run to start"
+            }
         }
         canvas.field(title, x: rect.x, y: rect.y, width: room, role: .header)
 
