@@ -2,7 +2,7 @@ import FreightCore
 import FreightSecrets
 import Testing
 
-@Suite struct SecretReferenceTests {
+@Suite(.timeLimit(.minutes(1))) struct SecretReferenceTests {
     @Test(arguments: [
         "aws-sm://prod/registry",
         "aws-sm://prod/registry#password",
@@ -73,7 +73,7 @@ import Testing
     }
 }
 
-@Suite struct SecretFieldTests {
+@Suite(.timeLimit(.minutes(1))) struct SecretFieldTests {
     let reference = try! SecretReference(parsing: "aws-sm://prod/registry#password")
 
     @Test func extractsStringsNumbersAndBooleans() throws {

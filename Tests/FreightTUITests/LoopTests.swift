@@ -20,7 +20,7 @@ final class TestClock: Sendable {
     func read() -> Date { now.withLock { $0 = $0.addingTimeInterval(0.001); return $0 } }
 }
 
-@Suite("TUI loop")
+@Suite("TUI loop", .timeLimit(.minutes(6)))
 struct LoopTests {
     static func liveRun(_ events: [ReplicationEvent], steering: RecordingSteering) -> LiveRun {
         let (stream, continuation) = AsyncStream.makeStream(of: ReplicationEvent.self)
