@@ -144,6 +144,9 @@ test: deps tree
 	@# Every module a target imports is declared in Package.swift (else a change to it leaves
 	@# the importer's objects stale).
 	$(PYTHON) .ci/check_imports.py
+	@# Every test runs under a time limit (else a hang stalls CI instead of failing a test).
+	$(PYTHON) .ci/check_time_limits.py --self-test
+	$(PYTHON) .ci/check_time_limits.py
 	$(MAKE) k8s-validate
 	$(MAKE) deb
 	$(SWIFT) build --build-tests

@@ -6,7 +6,7 @@ import Testing
 
 /// The dashboard in a real terminal (tmux), on real registries. Serialized: these measure
 /// time and bandwidth, and tmux sessions compete for two cores.
-@Suite("Dashboard in tmux", .serialized)
+@Suite("Dashboard in tmux", .serialized, .timeLimit(.minutes(6)))
 struct DashboardTests {
     /// A source registry with `tags` images of two random layers each, and an empty destination.
     struct Registries {
@@ -139,6 +139,8 @@ struct DashboardTests {
                                                                                  "\(registries.destination.host)/\(registries.repository)"),
                                       environment: Self.environment(home))
         try session.waitForScreen("COMPLETED") { $0.contains("COMPLETED") && $0.contains("tags 3/3") }
+        // Not a wait: that nothing happens for a while (the dashboard does not leave by itself)
+        // is what is tested, and only time can show it.
         usleep(1_500_000)
         #expect(session.status == nil, "the dashboard left without q")
         #expect(session.capture().contains("COMPLETED"))
@@ -312,12 +314,15 @@ struct DashboardTests {
         let raw = session.directory.file("raw")
         try session.record(to: raw)
         try session.waitForScreen("the run") { $0.contains("RUNNING") && $0.contains("copying") }
+        // Not a wait: the measurement is of a steady run, so the first second's full repaints
+        // (start, first tags) stay out of it.
         usleep(1_000_000)
         guard let pid = session.pid else {
             Issue.record("no pid")
             return
         }
         let start = (Date(), Self.fileSize(raw), Self.cpuTicks(pid: pid), Self.dashboardThreadTicks(pid: pid))
+        // The measurement window itself.
         usleep(10_000_000)
         let end = (Date(), Self.fileSize(raw), Self.cpuTicks(pid: pid), Self.dashboardThreadTicks(pid: pid))
         #expect(session.status == nil, "the run ended before the measurement did; make it slower")

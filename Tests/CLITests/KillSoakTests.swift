@@ -12,7 +12,7 @@ extension ReliabilitySuites {
     /// `make test` runs one round of at most `shortKills` kills. `make soak` sets
     /// `FREIGHTLINER_SOAK_SECONDS` and rounds repeat, each on a fresh destination, until the time
     /// is up. `FREIGHTLINER_SOAK_SEED` replays the kill moments of an earlier run.
-    @Suite("kill soak")
+    @Suite("kill soak", .budget(minutes: 5))
     struct KillSoakTests {
         static let layerSize = 256 * 1024
         static let jobs = 2

@@ -3,7 +3,7 @@ import FreightCloud
 import FreightCore
 import Testing
 
-@Suite struct CloudExpiringCacheTests {
+@Suite(.timeLimit(.minutes(8))) struct CloudExpiringCacheTests {
     @Test func servesUntilTheMarginThenRefetches() async throws {
         let now = Locked(Date(timeIntervalSince1970: 1_000_000))
         let cache = ExpiringCache<Int>(clock: WallClock { now.value }, refreshMargin: 60)

@@ -1,7 +1,7 @@
 import FreightCore
 import Testing
 
-@Suite("Digests")
+@Suite("Digests", .timeLimit(.minutes(1)))
 struct DigestTests {
     @Test("SHA-256 of known input")
     func knownVector() {
@@ -36,7 +36,7 @@ struct DigestTests {
     }
 }
 
-@Suite("Secrets never print")
+@Suite("Secrets never print", .timeLimit(.minutes(1)))
 struct SecretTests {
     @Test("description, interpolation, dump and reflection show <redacted>")
     func redacted() {

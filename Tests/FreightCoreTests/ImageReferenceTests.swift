@@ -1,7 +1,7 @@
 import FreightCore
 import Testing
 
-@Suite("Image references")
+@Suite("Image references", .timeLimit(.minutes(1)))
 struct ImageReferenceTests {
     @Test("Docker Hub defaults: docker.io and library/")
     func dockerHubDefaults() throws {
@@ -85,7 +85,7 @@ struct ImageReferenceTests {
     }
 }
 
-@Suite("Locations")
+@Suite("Locations", .timeLimit(.minutes(1)))
 struct ImageLocationTests {
     @Test("oci:DIR[:TAG] and registry references")
     func locations() throws {

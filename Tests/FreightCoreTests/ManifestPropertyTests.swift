@@ -8,7 +8,7 @@ import Testing
 /// document decodes to what was encoded with its bytes and digest untouched, re-encoding what
 /// was decoded gives the same content, and mutated bytes never crash the decoder and fail with
 /// an error naming the source.
-@Suite("manifests and indexes (properties)")
+@Suite("manifests and indexes (properties)", .budget(minutes: 5))
 struct ManifestPropertyTests {
     static let mediaTypes = [MediaType.ociManifest, MediaType.ociIndex, MediaType.dockerManifest, MediaType.dockerManifestList,
                              MediaType.ociLayerGzip, MediaType.ociLayerTar, MediaType.ociConfig, "application/x-unknown+json", ""]

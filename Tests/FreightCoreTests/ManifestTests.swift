@@ -2,7 +2,7 @@ import Foundation
 import FreightCore
 import Testing
 
-@Suite("Manifests")
+@Suite("Manifests", .timeLimit(.minutes(1)))
 struct ManifestTests {
     let hex = String(repeating: "1", count: 64)
 

@@ -6,7 +6,7 @@ import Testing
 /// Properties of the reference parsers over generated and mutated input: they never crash, an
 /// error names the exact text given, and what parses prints back to something that parses to
 /// the same value.
-@Suite("reference parsers (properties)")
+@Suite("reference parsers (properties)", .budget(minutes: 5))
 struct ReferencePropertyTests {
     static let mutator = Mutator(dictionary: [
         "/", ":", "@", "sha256:", "sha512:", "docker://", "oci:", "[", "]", "[::1]", ".", "..", "_", "__", "-", "---",

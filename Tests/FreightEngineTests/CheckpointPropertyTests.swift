@@ -9,7 +9,7 @@ import Testing
 /// change to its bytes (truncation, one byte altered) is refused with an error naming the file,
 /// never half-trusted. A journal read back is always a prefix of what was written: a torn tail
 /// is dropped, damage anywhere else refused.
-@Suite("checkpoint format (properties)")
+@Suite("checkpoint format (properties)", .budget(minutes: 5))
 struct CheckpointPropertyTests {
     static func text(_ random: inout any SeededRandomNumberGenerator) -> String {
         let alphabet = Array("abcXYZ019 ./:-_\"\\é\n\u{1F600}")

@@ -5,7 +5,7 @@ import Testing
 
 /// Properties of `--include`/`--exclude` globs: any pattern either compiles or is refused with
 /// an error quoting it, matching never crashes, and the glob forms mean what the help says.
-@Suite("path globs (properties)")
+@Suite("path globs (properties)", .budget(minutes: 5))
 struct PathGlobPropertyTests {
     static func component(_ random: inout any SeededRandomNumberGenerator) -> String {
         let alphabet = Array("abcxyz0189._-")

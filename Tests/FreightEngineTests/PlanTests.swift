@@ -1,7 +1,7 @@
 @testable import FreightEngine
 import Testing
 
-@Suite("Plan filters")
+@Suite("Plan filters", .timeLimit(.minutes(1)))
 struct PlanTests {
     @Test("globs: * stays within a component, ** crosses them", arguments: [
         ("team/*", "team/web", true), ("team/*", "team/workers/queue", false), ("team/**", "team/workers/queue", true),

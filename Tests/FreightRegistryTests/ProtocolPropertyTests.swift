@@ -10,7 +10,7 @@ import Testing
 /// error bodies, `Retry-After`, `WWW-Authenticate`, `Link`, `Location`, and docker config
 /// files. Never a crash; generated well-formed values come back exactly; mutated ones fail with
 /// the parser's own error type (or nil), never with a wrong answer.
-@Suite("registry protocol parsers (properties)")
+@Suite("registry protocol parsers (properties)", .budget(minutes: 6))
 struct ProtocolPropertyTests {
     static func text(_ random: inout any SeededRandomNumberGenerator, _ alphabet: String, _ lengths: ClosedRange<Int>) -> String {
         let characters = Array(alphabet)

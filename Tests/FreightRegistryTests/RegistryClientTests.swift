@@ -6,7 +6,7 @@ import FreightTestSupport
 import Testing
 
 /// The Distribution API client against real docker-registry processes.
-@Suite("Registry client")
+@Suite("Registry client", .timeLimit(.minutes(8)))
 struct RegistryClientTests {
     let http = HTTPClient()
 

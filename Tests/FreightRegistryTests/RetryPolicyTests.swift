@@ -4,7 +4,7 @@ import Testing
 
 /// What is retried, and how long the wait is: the registry's Retry-After when it gives one,
 /// else exponential backoff with jitter.
-@Suite("retry policy")
+@Suite("retry policy", .timeLimit(.minutes(6)))
 struct RetryPolicyTests {
     static func failure(_ status: Int, retryAfter: Double? = nil) -> RegistryError {
         RegistryError(status: status, code: nil, message: "injected", operation: "test", retryAfter: retryAfter)

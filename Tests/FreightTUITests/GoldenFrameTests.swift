@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import FreightTUI
 
-@Suite("TUI golden frames")
+@Suite("TUI golden frames", .timeLimit(.minutes(1)))
 struct GoldenFrameTests {
     static let sizes = [(80, 24), (120, 40)]
 

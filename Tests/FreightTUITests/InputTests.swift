@@ -3,7 +3,7 @@ import FreightEngine
 import Testing
 @testable import FreightTUI
 
-@Suite("TUI keys and commands")
+@Suite("TUI keys and commands", .timeLimit(.minutes(1)))
 struct InputTests {
     @Test("j and k move through the repositories as shown, Enter focuses the tags, Esc goes back")
     func navigation() {

@@ -20,8 +20,14 @@ final class TestClock: Sendable {
     func read() -> Date { now.withLock { $0 = $0.addingTimeInterval(0.001); return $0 } }
 }
 
-@Suite("TUI loop")
+@Suite("TUI loop", .timeLimit(.minutes(6)))
 struct LoopTests {
+    /// A deadline for waits only a failing test reaches. In the full suite a wait of milliseconds
+    /// took 55 s (measured on main, 2 cores): the loop's event pump needs a pool thread, and
+    /// other suites' processes hold them. Below the suite's time limit, so a wait that fails says
+    /// what it waited for.
+    static let patience: Double = 300
+
     static func liveRun(_ events: [ReplicationEvent], steering: RecordingSteering) -> LiveRun {
         let (stream, continuation) = AsyncStream.makeStream(of: ReplicationEvent.self)
         for event in events { continuation.yield(event) }
@@ -35,37 +41,89 @@ struct LoopTests {
         owner.stop()
     }
 
-    @Test("q stops the run through its steering, and the loop ends when the run has")
-    func quit() async {
+    /// The loop on its own thread while the test presses keys; `stop()` waits for it to end.
+    /// Without a clock it runs on real time.
+    struct Running {
+        let owner: OwnerThread
+        let done: Task<Void, Never>
+
+        init(_ loop: DashboardLoop, on screen: TextScreen, clock: TestClock? = TestClock()) {
+            let owner = OwnerThread(name: "test-dashboard")
+            self.owner = owner
+            done = Task {
+                await owner.run {
+                    if let clock { loop.run(on: screen, clock: clock.read) } else { loop.run(on: screen) }
+                }
+            }
+        }
+
+        func stop() async {
+            await done.value
+            owner.stop()
+        }
+    }
+
+    @Test("q stops a running run through its steering, and the loop ends when the run has")
+    func quit() async throws {
         let steering = RecordingSteering()
-        let summary = RunSummary(runID: SampleRun.runID, status: .interrupted)
-        let live = Self.liveRun(SampleRun.midRun.map(\.1) + [.stopping(reason: "quit"), .runFinished(summary)], steering: steering)
-        let screen = TextScreen(width: 80, height: 24, keys: [.character("q")])
+        let (events, run) = AsyncStream.makeStream(of: ReplicationEvent.self)
+        for event in SampleRun.midRun.map(\.1) { run.yield(event) }
+        let live = LiveRun(events: events, steering: steering, finished: { 3 })
+        let screen = TextScreen(width: 80, height: 24)
         let loop = DashboardLoop(state: DashboardState(now: SampleRun.start), inbox: Inbox(), catalog: ThemeCatalog(directories: []),
                                  live: live, browser: nil, log: nil)
-        await Self.run(loop, on: screen)
+        let running = Running(loop, on: screen)
+        try await suspendUntil(timeout: Self.patience, "the run to be running") { loop.snapshot.run.phase == .running }
+        screen.feed([.character("q")])
+        try await suspendUntil(timeout: Self.patience, "q to reach the steering") { steering.calls.value == ["stop"] }
+        #expect(!loop.snapshot.view.wantsExit, "the loop waits for the stopping run to end")
+        run.yield(.stopping(reason: "quit"))
+        run.yield(.runFinished(RunSummary(runID: SampleRun.runID, status: .interrupted)))
+        run.finish()
+        await running.stop()
         #expect(steering.calls.value == ["stop"])
         #expect(loop.state.run.summary?.status == .interrupted)
         #expect(screen.frames.last?.text.contains("INTERRUPTED") == true)
     }
 
-    @Test("p pauses through the steering; the final state stays until q")
-    func pauseAndStay() async {
+    @Test("p pauses a running run through its steering")
+    func pauseRunning() async throws {
         let steering = RecordingSteering()
-        let live = Self.liveRun(SampleRun.finishedRun.map(\.1), steering: steering)
-        let screen = TextScreen(width: 120, height: 40, keys: [.character("p")])
+        let live = Self.liveRun(SampleRun.midRun.map(\.1), steering: steering)
+        let screen = TextScreen(width: 120, height: 40)
         let loop = DashboardLoop(state: DashboardState(now: SampleRun.start), inbox: Inbox(), catalog: ThemeCatalog(directories: []),
                                  live: live, browser: nil, log: nil)
-        let owner = OwnerThread(name: "test-dashboard")
-        let clock = TestClock()
-        let done = Task { await owner.run { loop.run(on: screen, clock: clock.read) } }
-        // The run has finished, but the dashboard waits for q.
-        try? await Task.sleep(for: .milliseconds(300))
-        #expect(!loop.state.view.wantsExit)
+        let running = Running(loop, on: screen)
+        try await suspendUntil(timeout: Self.patience, "the run to be running") { loop.snapshot.run.phase == .running }
+        screen.feed([.character("p")])
+        try await suspendUntil(timeout: Self.patience, "p to reach the steering") { steering.calls.value == ["pause"] }
         screen.feed([.character("q")])
-        await done.value
-        owner.stop()
+        await running.stop()
+        #expect(steering.calls.value == ["pause"], "q once the run's events have ended leaves, stopping nothing")
+    }
+
+    @Test("p on a finished run steers nothing and says so; the final state stays until q")
+    func pauseAndStay() async throws {
+        let steering = RecordingSteering()
+        let live = Self.liveRun(SampleRun.finishedRun.map(\.1), steering: steering)
+        let screen = TextScreen(width: 120, height: 40)
+        let loop = DashboardLoop(state: DashboardState(now: SampleRun.start), inbox: Inbox(), catalog: ThemeCatalog(directories: []),
+                                 live: live, browser: nil, log: nil)
+        let running = Running(loop, on: screen)
+        // Every event applied and the stream ended: from here only a key can end the loop.
+        try await suspendUntil(timeout: Self.patience, "the run to finish and its events to end") {
+            let run = loop.snapshot.run
+            return run.isFinished && run.streamEnded
+        }
+        #expect(!loop.snapshot.view.wantsExit, "the dashboard left a finished run without q")
+        screen.feed([.character("p")])
+        try await suspendUntil(timeout: Self.patience, "p's answer") { loop.snapshot.view.notice != nil || !steering.calls.value.isEmpty }
+        #expect(loop.snapshot.view.notice == "the run has finished")
+        #expect(!loop.snapshot.view.wantsExit)
+        screen.feed([.character("q")])
+        await running.stop()
         #expect(steering.calls.value.isEmpty, "p on a finished run does nothing")
+        #expect(loop.state.run.summary?.status == .failed)
         #expect(screen.frames.last?.text.contains("FAILED") == true)
     }
 
@@ -114,16 +172,13 @@ struct LoopTests {
         state.updateSavedRuns(browser.list())
         let screen = TextScreen(width: 120, height: 40, keys: [.character("r")])
         let loop = DashboardLoop(state: state, inbox: Inbox(), catalog: ThemeCatalog(directories: []), live: nil, browser: browser, log: nil)
-        let owner = OwnerThread(name: "test-dashboard")
-        let done = Task { await owner.run { loop.run(on: screen) } }
-        // A deadline only a failing test reaches; the machine may be loaded. In the full suite
-        // the test waits behind processes other tests run (55 s measured on main, 2 cores), so
-        // 60 s was a coin toss: 300 s.
-        let deadline = Date().addingTimeInterval(300)
-        while screen.frames.last?.text.contains("FAILED") != true, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let running = Running(loop, on: screen, clock: nil)
+        try await suspendUntil(timeout: Self.patience, "the resumed run to finish") {
+            let state = loop.snapshot
+            return state.mode == .live && state.run.isFinished && state.run.streamEnded
+        }
         screen.feed([.character("q")])
-        await done.value
-        owner.stop()
+        await running.stop()
         #expect(resumed.value == ["20250615-150640-0a1b2c3d"])
         #expect(loop.state.mode == .live)
         #expect(loop.live != nil)

@@ -4,7 +4,7 @@ import FreightEngine
 import Testing
 @testable import FreightTUI
 
-@Suite("TUI reducer")
+@Suite("TUI reducer", .timeLimit(.minutes(1)))
 struct ReducerTests {
     @Test("the plan lists every repository and tag; tags done earlier count as done")
     func plan() {

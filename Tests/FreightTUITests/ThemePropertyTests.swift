@@ -6,7 +6,7 @@ import Testing
 /// Properties of the theme-file parser over generated and mutated files: a file written from a
 /// theme reads back as that theme with no warning, any text yields a complete theme (every role
 /// coloured), and each warning names the file and a line that exists.
-@Suite("theme files (properties)")
+@Suite("theme files (properties)", .budget(minutes: 5))
 struct ThemePropertyTests {
     static func color(_ random: inout any SeededRandomNumberGenerator) -> (ThemeColor, String) {
         switch Int.random(in: 0..<4, using: &random) {

@@ -11,6 +11,17 @@ public func waitUntil(timeout: Double = 30, interval: Double = 0.01, _ what: Str
     }
 }
 
+/// Polls `condition` until it holds or `timeout` passes, suspending between polls rather than
+/// blocking: for async tests, whose code under test needs the pool's threads to make progress.
+public func suspendUntil(timeout: Double = 30, interval: Double = 0.01, _ what: String,
+                         _ condition: () throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while try !condition() {
+        guard Date() < deadline else { throw Timeout(what: what, seconds: timeout) }
+        try await Task.sleep(for: .seconds(interval))
+    }
+}
+
 public struct Timeout: Error, CustomStringConvertible {
     public let what: String
     public let seconds: Double

@@ -60,8 +60,11 @@ public struct Mutator: Sendable {
 /// `FREIGHTLINER_PROPERTY_COUNT` sets the inputs per property (default 2000, fitting `make test`);
 /// `make fuzz` raises it. Each test reports its executions as a `figure: properties.NAME N` line.
 public enum PropertyRuns {
+    /// The inputs per property in `make test`, which the property suites' time limits are sized for.
+    public static let defaultCount = 2000
+
     public static var count: Int {
-        ProcessInfo.processInfo.environment["FREIGHTLINER_PROPERTY_COUNT"].flatMap(Int.init).map { max(1, $0) } ?? 2000
+        ProcessInfo.processInfo.environment["FREIGHTLINER_PROPERTY_COUNT"].flatMap(Int.init).map { max(1, $0) } ?? defaultCount
     }
 
     /// Counts executions of one property, to be reported once it is done.

@@ -8,7 +8,9 @@ final class DashboardLoop: @unchecked Sendable {
     static let keyTimeout: Int32 = 50
     static let savedRunsInterval: TimeInterval = 2
 
+    /// The loop's thread owns this while `run` runs; read it once `run` has returned.
     private(set) var state: DashboardState
+    private let published: Locked<DashboardState>
     private let inbox: Inbox
     private let catalog: ThemeCatalog
     private let browser: RunBrowser?
@@ -22,6 +24,7 @@ final class DashboardLoop: @unchecked Sendable {
     init(state: DashboardState, inbox: Inbox, catalog: ThemeCatalog, live: LiveRun?, browser: RunBrowser?,
          log: (@Sendable (String) -> Void)?) {
         self.state = state
+        published = Locked(state)
         self.inbox = inbox
         self.catalog = catalog
         self.live = live
@@ -29,6 +32,10 @@ final class DashboardLoop: @unchecked Sendable {
         self.log = log
         if let live { pumps.append(inbox.pump(live.events)) }
     }
+
+    /// The state as of the loop's last turn, safe to read from any thread while `run` runs (a
+    /// test waits on it for the run to finish before pressing a key).
+    var snapshot: DashboardState { published.value }
 
     /// Runs until the state asks to leave; `clock` is injectable for tests.
     func run(on screen: any DashboardScreen, clock: () -> Date = Date.init) {
@@ -73,6 +80,7 @@ final class DashboardLoop: @unchecked Sendable {
                 lastDraw = now
                 dirty = false
             }
+            published.withLock { $0 = state }
         }
         writeLog()
     }
