@@ -68,7 +68,7 @@ struct LoopTests {
         let steering = RecordingSteering()
         let (events, run) = AsyncStream.makeStream(of: ReplicationEvent.self)
         for event in SampleRun.midRun.map(\.1) { run.yield(event) }
-        let live = LiveRun(events: events, steering: steering, finished: { 3 })
+        let live = LiveRun(events: events, steering: steering, finished: { .interrupted })
         let screen = TextScreen(width: 80, height: 24)
         let loop = DashboardLoop(state: DashboardState(now: SampleRun.start), inbox: Inbox(), catalog: ThemeCatalog(directories: []),
                                  live: live, browser: nil, log: nil)
