@@ -6,24 +6,6 @@ import FreightRegistry
 /// preserving every digest: blobs the destination lacks are moved, then manifests are pushed
 /// children first and the tag last, so a tag never points at something incomplete.
 struct ImageCopier: Sendable {
-    /// What copying a tag did and learned.
-    struct Outcome: Sendable {
-        var outcome: TagOutcome
-        var stats: TagStats
-        /// The source manifest's digest, when it was reached.
-        var sourceDigest: Digest?
-        /// Layer rewrites this copy learned, for the checkpoint.
-        var rewrites: [LayerRewrite] = []
-        /// The blobs the destination holds for the image once copied (nothing in a dry run).
-        var blobs: [Digest] = []
-        /// Not copied for a reason that passes (the source's pull limit): the tag stays pending.
-        var deferred: String?
-        /// The manifests copied (the root, then every child), whose referrers go with them.
-        var subjects: [Digest]?
-        /// The source manifest's media type, when a HEAD told it.
-        var sourceMediaType: String?
-    }
-
     let source: any ImageRepository
     let destination: any ImageRepository
     /// The name events use for this repository.
@@ -227,14 +209,6 @@ struct ImageCopier: Sendable {
             return "\(repositoryName):\(job.label) skipped: its index holds \(platforms.isEmpty ? "no platforms" : platforms.joined(separator: ", ")), "
                 + "and --platform keeps \(wanted)"
         }
-    }
-
-    private enum Comparison {
-        /// The destination has what this tag must become (its digest, rewritten or not).
-        case upToDate(Digest)
-        /// Copy the source manifest with this digest (already read, if it was); the
-        /// destination's manifest under the tag, when it has one.
-        case copy(Digest, ManifestDocument?, existing: Descriptor?)
     }
 
     /// HEADs the source and the destination (setting `record.sourceDigest`). The two lookups
