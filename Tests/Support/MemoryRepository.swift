@@ -45,8 +45,6 @@ public final class MemoryRegistry: Sendable {
         case hold(Gate)
         /// Answer with this HTTP status and error code; an upload so refused stores nothing.
         case respond(status: Int, code: String)
-        /// Throw this error.
-        case fail(any Error)
         /// A mount the registry declines (distribution answers 202 and opens an upload instead, so
         /// the client uploads); for any other request, no fault.
         case decline
@@ -161,7 +159,6 @@ public final class MemoryRegistry: Sendable {
         case .delay(let duration)?: try await Task.sleep(for: duration)
         case .hold(let gate)?: try await gate.pass()
         case .respond(let status, let code)?: throw injected(status: status, code: code, operation: operation)
-        case .fail(let error)?: throw error
         case .decline?, nil: break
         }
     }
