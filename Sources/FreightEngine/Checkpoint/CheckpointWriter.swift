@@ -28,6 +28,9 @@ public final class CheckpointWriter: Sendable {
     private let lock: RunLock
     /// Records appended since the last snapshot; a snapshot is due when it grows large.
     private let journalLength = Atomic<Int>(0)
+    /// Set by the first `close`; a later one returns at once (a run closes its writer when it
+    /// ends, and whoever made the writer may close it too).
+    private let closed = Atomic<Bool>(false)
 
     /// Opens (creating if needed) the run's directory, mode 0700, and locks it.
     public init(store: CheckpointStore, runID: String) throws {
@@ -84,8 +87,9 @@ public final class CheckpointWriter: Sendable {
         try await submit { .snapshot(bytes, $0) }
     }
 
-    /// Stops the writer thread and releases the run's lock.
+    /// Stops the writer thread and releases the run's lock; again, does nothing.
     public func close() async {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         try? await submit { .close($0) }
         lock.release()
     }

@@ -116,7 +116,7 @@ struct LayerCompressor: Sendable {
             events.emit(.retrying(operation: "compress layer \(layer.digest.short) into \(destination.displayName)",
                                   attempt: attempt, delay: delay, reason: "\(error)"))
         }) {
-            try await mover.uploadLane.withPermit {
+            try await mover.lane(for: layer).withPermit {
                 let reader = try await source.openBlob(layer)
                 let upload = try await destination.beginUpload(expected: nil)
                 let sourceHash = SHA256Hasher(), compressedHash = SHA256Hasher()

@@ -239,17 +239,18 @@ public final class Replicator: Sendable {
     /// A checkpoint write failed: remember the first failure and stop scheduling. Going on
     /// would copy what a resume could not know was copied.
     private func checkpointFailed(_ error: any Error) {
-        let first = checkpointFailure.withLock { failure -> Bool in
-            guard failure == nil else { return false }
-            failure = "\(error)"
-            return true
+        checkpointFailure.withLock { failure in
+            if failure == nil { failure = "\(error)" }
         }
-        if first { stop(reason: "the checkpoint cannot be written: \(error)") }
+        // Every failure stops scheduling itself, not only the first: the first may not have
+        // stopped it yet when a second returns and frees its slot for another tag.
+        stop(reason: "the checkpoint cannot be written: \(checkpointFailure.value ?? "\(error)")")
     }
 
     private func schedule(_ repositories: [RepositoryJob], ledger: RunLedger) async {
         let tagLane = AsyncSemaphore(permits: max(2, options.jobs * 2))
         let uploadLane = AsyncSemaphore(permits: options.jobs)
+        let smallUploadLane = AsyncSemaphore(permits: options.jobs)
         var knowledge = options.knowledge
         knowledge.learn(from: ledger.current)
         let compressionCache = CompressionCache(rewrites: knowledge.rewrites)
@@ -260,8 +261,8 @@ public final class Replicator: Sendable {
         let limiter = options.limitRate.map(RateLimiter.init(bytesPerSecond:))
         for job in repositories where movers[job.destination.storeIdentity] == nil {
             movers[job.destination.storeIdentity] = BlobMover(locations: BlobLocations(), uploadLane: uploadLane,
-                                                              retry: options.retry, events: events, dryRun: options.dryRun,
-                                                              limiter: options.dryRun ? nil : limiter)
+                                                              smallUploadLane: smallUploadLane, retry: options.retry, events: events,
+                                                              dryRun: options.dryRun, limiter: options.dryRun ? nil : limiter)
             caches[job.destination.storeIdentity] = DestinationCache()
             pushers[job.destination.storeIdentity] = ManifestPusher(locks: ManifestLocks())
         }

@@ -40,8 +40,13 @@ public final class RunningReplication: Sendable {
         if !replicator.stop(reason: reason) { abandon() }
     }
 
-    /// Waits until the run has ended, saved its checkpoint and finished its event stream.
+    /// Waits until the run has ended, saved its checkpoint and finished its event stream. A
+    /// task cancelled while it waits here abandons the run (as a second interrupt does), so a
+    /// run started inside structured work ends with it.
     public var summary: RunSummary {
-        get async { await task.value }
+        get async {
+            let replicator = self.replicator, task = self.task
+            return await withTaskCancellationHandler { await task.value } onCancel: { replicator.abandon() }
+        }
     }
 }

@@ -5,8 +5,12 @@ import FreightRegistry
 /// holds, upload the rest streamed from the source, each blob at most once at a time.
 struct BlobMover: Sendable {
     let locations: BlobLocations
-    /// Bounds concurrent uploads; HEADs and mounts do not wait behind it.
+    /// Bounds concurrent uploads of big blobs; HEADs and mounts do not wait behind it.
     let uploadLane: AsyncSemaphore
+    /// Uploads of small blobs (configs, small layers, signatures: at most `smallBlobLimit`)
+    /// have a lane of their own, so a tag of small blobs is not held up behind big layers that
+    /// take every upload permit for minutes. Nil: they share `uploadLane`.
+    var smallUploadLane: AsyncSemaphore? = nil
     let retry: RetryPolicy
     let events: EventBus
     let dryRun: Bool
@@ -21,10 +25,17 @@ struct BlobMover: Sendable {
                 progress(blob.size)
                 return
             }
-            try await uploadLane.withPermit {
+            try await lane(for: blob).withPermit {
                 try await upload(blob, from: source, to: destination, progress: progress)
             }
         }
+    }
+
+    /// The largest blob that takes the small-blob lane.
+    static let smallBlobLimit: Int64 = 1 << 20
+
+    func lane(for blob: Descriptor) -> AsyncSemaphore {
+        blob.size <= Self.smallBlobLimit ? smallUploadLane ?? uploadLane : uploadLane
     }
 
     /// Makes `blob` present in `destination`: nothing if it is there, a mount if a sibling
