@@ -19,6 +19,10 @@ struct ResumeCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Blobs uploaded at once (default: as the run was started).")
     var jobs: Int?
 
+    @Option(name: .customLong("compress-threads"), parsing: .unconditional,
+            help: ArgumentHelp("Cores gzip uses for one layer (default: as the run was started, else all).", valueName: "N"))
+    var compressThreads: Int?
+
     @OptionGroup var runOptions: RunOptions
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var rate: RateOption
@@ -27,6 +31,7 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func validate() throws {
         try validateJobs(jobs)
+        if let compressThreads { try validateCompressThreads(compressThreads) }
         if let runID {
             do { try CheckpointStore.validate(runID: runID) } catch { throw fail(error) }
         }
@@ -55,7 +60,8 @@ struct ResumeCommand: AsyncParsableCommand {
             try await metrics.start()
             runID = try chosenRunID()
             prepared = try await RunLauncher.resume(runID: runID, store: runOptions.store, connection: connection, jobs: jobs,
-                                                    limitRate: try rate.bytesPerSecond, events: EventBus())
+                                                    limitRate: try rate.bytesPerSecond, compressThreads: compressThreads,
+                                                    events: EventBus())
         } catch {
             throw fail(error)
         }
