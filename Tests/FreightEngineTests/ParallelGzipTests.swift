@@ -73,7 +73,7 @@ struct ParallelGzipTests {
         let directory = TemporaryDirectory("parallel-gzip")
         for (index, input) in Self.inputs(kind).enumerated() {
             let compressed = directory.file("\(index).gz"), restored = directory.file("\(index)")
-            FileManager.default.createFile(atPath: compressed, contents: Data(try await Self.encode(input, threads: 3)))
+            #expect(FileManager.default.createFile(atPath: compressed, contents: Data(try await Self.encode(input, threads: 3))))
             let result = try Shell.run(["sh", "-c", "gzip -t \"$0\" && gzip -dc \"$0\" > \"$1\"", compressed, restored])
             #expect(result.status == 0, "gzip -d of \(input.count) bytes: \(result.output)")
             #expect(FileManager.default.contents(atPath: restored).map { [UInt8]($0) } == input, "\(input.count) bytes restored")
@@ -91,7 +91,7 @@ struct ParallelGzipTests {
             """
         for (index, input) in Self.inputs(kind).enumerated() {
             let compressed = directory.file("\(index).gz")
-            FileManager.default.createFile(atPath: compressed, contents: Data(try await Self.encode(input, threads: 2)))
+            #expect(FileManager.default.createFile(atPath: compressed, contents: Data(try await Self.encode(input, threads: 2))))
             let result = try Shell.run(["python3", "-c", script, compressed])
             #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
                 == "True 0 \(input.count) \(Digest.sha256(of: input).hex)", "\(input.count) bytes: \(result.output)")

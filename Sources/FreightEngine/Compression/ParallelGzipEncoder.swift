@@ -14,9 +14,10 @@ import Foundation
 /// same input at the same level always gives the same bytes — and so the same digest, which is
 /// what makes a recompressing re-run skip instead of upload.
 ///
-/// Memory is bounded: at most `threads` blocks are compressing at once, plus the one filling;
-/// output is returned as soon as the oldest block is done, so it streams while input arrives.
-/// One encoder belongs to one task.
+/// Memory is bounded: at most `threads` blocks compress at once and as many more wait their turn
+/// (so a core that finishes one starts the next without waiting for this encoder's caller), plus
+/// the one filling; output is returned as soon as the oldest block is done, so it streams while
+/// input arrives. One encoder belongs to one task.
 final class ParallelGzipEncoder {
     /// 128 KiB, as pigz: on a tar of /usr/include at level 6 the sync flushes and split Huffman
     /// blocks cost 0.014 % against one stream (1 MiB blocks: 0.011 %), and a layer of a few
@@ -29,6 +30,8 @@ final class ParallelGzipEncoder {
     /// Blocks compressing at most at once: the cores this encoder may use.
     let threads: Int
     private let level: Int32
+    /// `threads` permits: what keeps the blocks in flight from using more cores.
+    private let running: AsyncSemaphore
     private var filling: [UInt8] = []
     /// The last `dictionarySize` bytes of input before `filling`.
     private var dictionary: [UInt8] = []
@@ -43,11 +46,13 @@ final class ParallelGzipEncoder {
         guard (1...9).contains(level) else { throw CompressionError(reason: "gzip level must be 1-9, got \(level)") }
         self.level = Int32(level)
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        running = AsyncSemaphore(permits: self.threads)
         filling.reserveCapacity(Self.blockSize)
     }
 
     deinit {
-        // Dropped part-way (an error upstream): the blocks still running finish and are discarded.
+        // Dropped part-way (an error upstream): the blocks waiting give up, those running finish
+        // and are discarded.
         for task in inFlight { task.cancel() }
     }
 
@@ -81,21 +86,21 @@ final class ParallelGzipEncoder {
         return output + trailer
     }
 
-    /// Starts compressing `filling`, first waiting for the oldest block when `threads` are busy;
-    /// returns what that one produced.
+    /// Starts compressing `filling`, first waiting for the oldest block when `2 × threads` are in
+    /// flight; returns what that one produced.
     private func submit(last: Bool) async throws -> [UInt8] {
         var output: [UInt8] = []
         if !headerWritten {
             headerWritten = true
             output = Self.header(level: level)
         }
-        if inFlight.count >= threads { output += try await collectOldest() }
-        let block = filling, dictionary = self.dictionary, level = self.level
+        if inFlight.count >= 2 * threads { output += try await collectOldest() }
+        let block = filling, dictionary = self.dictionary, level = self.level, running = self.running
         self.dictionary = block.count >= Self.dictionarySize ? Array(block.suffix(Self.dictionarySize))
             : Array((dictionary + block).suffix(Self.dictionarySize))
         filling = []
         filling.reserveCapacity(Self.blockSize)
-        inFlight.append(Task { try CompressedBlock(block, dictionary: dictionary, level: level, last: last) })
+        inFlight.append(Task { try await running.withPermit { try CompressedBlock(block, dictionary: dictionary, level: level, last: last) } })
         return output
     }
 
