@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 PYTHON ?= python3
 DEBIAN_PACKAGES := libncursesw5-dev libcurl4-openssl-dev zlib1g-dev libssl-dev pkg-config \
                    docker-registry skopeo tmux ncurses-term apache2-utils openssl curl time python3 python3-pip \
-                   buildah podman umoci dpkg-dev lintian ca-certificates
+                   buildah podman umoci dpkg-dev lintian ca-certificates pigz
 PYTHON_MODULES := moto:moto[server] boto3:boto3 cryptography:cryptography oras:oras prometheus_client:prometheus-client \
                   kubernetes_validate:kubernetes-validate
 BIN := .build/release/freightliner
@@ -231,8 +231,10 @@ install: $(BIN) $(MAN) $(COMPLETIONS)
 demo: deps build
 	@sh Tests/Fixtures/demo.sh $(BIN)
 
-## bench: freightliner vs skopeo vs the floor on a generated corpus (BENCH_SCALE, BENCH_REPEAT);
-## prints a table and writes Tests/Bench/results/latest.json. Never part of `make test`.
+## bench: freightliner vs skopeo vs the floor on a generated corpus (BENCH_SCALE, BENCH_REPEAT),
+## and gzip of one layer on one core and on all against pigz and gzip (BENCH_ONLY=gzip: that
+## alone, into results/gzip.json); prints tables and writes Tests/Bench/results/latest.json. Never
+## part of `make test`.
 bench: deps build
 	$(PYTHON) Tests/Bench/bench.py --bin $(BIN)
 

@@ -16,6 +16,10 @@ generates the corpus (Tests/Fixtures/corpus.py, profile `bench`), then measures:
   7. the corpus split into BENCH_SHARDS (default 4) shards run at once, as an Indexed Job's
      pods would on one machine, against one process: wall, CPU, bytes, requests, and what
      `plan --shards` predicted the shards' shared blobs would cost;
+  8. gzip of one layer (BENCH_GZIP_MIB, default 128 MiB of a tar of /usr/include, /usr/share/doc
+     and /usr/lib/python3*): `freightliner copy --compress gzip` with `--compress-threads 1` and
+     with every core, OCI layout to OCI layout and registry to registry, against Debian's
+     `pigz -6` and `gzip -6` on the same bytes in a file;
 
 A quarter of the corpus's tags are signed first (oras_artifacts.py: an SBOM and its signature
 through the referrers tag fallback, and a cosign signature), so the no-ops show what referrers
@@ -26,7 +30,8 @@ on a shared machine are reported, not asserted.
 
 Environment: BENCH_SCALE (corpus size, default 1), BENCH_REPEAT (rounds of 1-5, the median is
 reported; default 1), BENCH_SCALING=0 skips 6, BENCH_WORKDIR (default: a temp dir, removed after),
-BENCH_JOBS (freightliner --jobs; default its own), BENCH_SHARDS (0 or 1 skips 7).
+BENCH_JOBS (freightliner --jobs; default its own), BENCH_SHARDS (0 or 1 skips 7), BENCH_ONLY=gzip
+(8 alone, repeated BENCH_REPEAT times, at least 3).
 """
 import argparse
 import concurrent.futures
@@ -61,6 +66,10 @@ TARGETS = {
     "peak_rss_mb": 100,
     "resume_vs_cold": 0.15,
 }
+# At least this: gzip of one layer on every core against one core (issue: "gzip that uses every core").
+GZIP_TARGET = {"parallel_vs_single": 1.8}
+GZIP_TREES = ["/usr/include", "/usr/share/doc"] + sorted(
+    os.path.join("/usr/lib", name) for name in (os.listdir("/usr/lib") if os.path.isdir("/usr/lib") else []) if name.startswith("python3"))
 
 
 def log(message):
@@ -316,6 +325,110 @@ class Bench:
                     "peak_rss_mb": copy["rss_kib"] * 1024 / 1e6, "layer_bytes": size,
                     "throughput_mb_s": size / 1e6 / copy["seconds"]}
 
+    def gzip_layer(self, rounds):
+        """One uncompressed layer gzipped at level 6, `rounds` times each way (medians).
+
+        freightliner (`copy --compress gzip`, `--compress-threads 1` and every core) is timed by
+        the summary's `compression.seconds`: the layer read, hashed, gzipped and written as it
+        streams. From an OCI layout into a fresh one, it compares with Debian's `pigz -6` (every
+        core) and `gzip -6` from a file to a file: the compressor, plus freightliner's hashing of
+        both sides. Between two local registries, it is what a user waits for, the registries
+        sharing the cores.
+        """
+        size = int(os.environ.get("BENCH_GZIP_MIB", "128")) << 20
+        trees = [tree for tree in GZIP_TREES if os.path.isdir(tree)]
+        # Real files as a layer holds them, in a stable order, cut to `size` (repeated if the
+        # trees are smaller).
+        tar = subprocess.run(["tar", "-cf", "-", "--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner"] + trees,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+        if not tar:
+            raise SystemExit("tar of %s gave nothing" % " ".join(trees))
+        layer_bytes = tar[:size] if len(tar) >= size else (tar * (size // len(tar) + 1))[:size]
+        del tar
+        layer = digest_of(layer_bytes)
+        config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [layer]}}).encode()
+        manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                               "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                          "digest": digest_of(config), "size": len(config)},
+                               "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer,
+                                           "size": size}]}).encode()
+        layout = os.path.join(self.workdir, "gzip-source")
+        os.makedirs(os.path.join(layout, "blobs", "sha256"), exist_ok=True)
+        for blob in (layer_bytes, config, manifest):
+            with open(os.path.join(layout, "blobs", "sha256", digest_of(blob).split(":")[1]), "wb") as f:
+                f.write(blob)
+        with open(os.path.join(layout, "oci-layout"), "w") as f:
+            f.write('{"imageLayoutVersion":"1.0.0"}')
+        with open(os.path.join(layout, "index.json"), "w") as f:
+            json.dump({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                       "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest_of(manifest),
+                                      "size": len(manifest), "annotations": {"org.opencontainers.image.ref.name": "1"}}]}, f)
+        path = os.path.join(layout, "blobs", "sha256", layer.split(":")[1])
+        samples = {name: [] for name in ("single", "parallel", "registry_single", "registry_parallel", "pigz", "gzip")}
+        digests = set()
+        with self.registry("gzip-source") as source, self.registry("gzip-dest") as destination:
+            client = Client(source.host)
+            for blob in (layer_bytes, config):
+                client.upload("gzip/layer", digest_of(blob), blob, len(blob))
+            client.put_manifest("gzip/layer", "1", manifest, "application/vnd.oci.image.manifest.v1+json")
+            del layer_bytes
+            for round_number in range(rounds):
+                for name, threads in (("single", ["--compress-threads", "1"]), ("parallel", [])):
+                    for key, origin, target in (
+                            (name, "oci:%s:1" % layout, lambda n: "oci:%s:1" % os.path.join(self.workdir, "gzip-dest-%d" % n)),
+                            ("registry_" + name, source.host + "/gzip/layer:1",
+                             lambda n: "%s/gzip/copy-%d:1" % (destination.host, n))):
+                        # A new destination each time: nothing to skip, the layer compressed again.
+                        self.counter += 1
+                        log("gzip round %d of %d: freightliner, %s" % (round_number + 1, rounds, key))
+                        copy = self.freightliner("copy", "--compress", "gzip", "--compress-level", "6", *threads, origin,
+                                                 target(self.counter))
+                        compression = copy["summary"]["compression"]
+                        if compression["layers"] != 1:
+                            raise SystemExit("freightliner did not recompress the layer: %s" % json.dumps(compression))
+                        if key.startswith("registry"):
+                            digests.add(digest_of(Client(destination.host).get_manifest("gzip/copy-%d" % self.counter, "1")[0]))
+                        else:
+                            with open(os.path.join(self.workdir, "gzip-dest-%d" % self.counter, "index.json")) as f:
+                                digests.add(json.load(f)["manifests"][0]["digest"])
+                            shutil.rmtree(os.path.join(self.workdir, "gzip-dest-%d" % self.counter))
+                        samples[key].append({"seconds": compression["seconds"], "wall_seconds": copy["seconds"],
+                                             "cpu_seconds": copy["cpu_seconds"], "bytes": compression["compressed_bytes"],
+                                             "peak_rss_mib": copy["rss_kib"] / 1024})
+                for name, command in (("pigz", ["pigz", "-6", "-n", "-c", path]), ("gzip", ["gzip", "-6", "-n", "-c", path])):
+                    log("gzip round %d of %d: %s" % (round_number + 1, rounds, name))
+                    out = os.path.join(self.workdir, "gzip-layer.%s" % name)
+                    stats = os.path.join(self.workdir, "time.out")
+                    with open(out, "wb") as f:
+                        started = time.monotonic()
+                        status = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", stats] + command, stdout=f).returncode
+                        wall = time.monotonic() - started
+                    if status != 0:
+                        raise SystemExit("%s exited %d" % (" ".join(command), status))
+                    with open(stats) as f:
+                        _, user, system = f.read().strip().splitlines()[-1].split()
+                    samples[name].append({"seconds": wall, "cpu_seconds": float(user) + float(system), "bytes": os.path.getsize(out)})
+                    os.remove(out)
+        shutil.rmtree(layout)
+        if len(digests) != 1:
+            raise SystemExit("freightliner's gzip gave %d different manifests for one layer: %s" % (len(digests), sorted(digests)))
+        result = {"layer_bytes": size, "trees": trees, "rounds": rounds, "cores": os.cpu_count(), "samples": samples,
+                  "load_average": os.getloadavg()}
+        for name, values in samples.items():
+            seconds = median_of(values)
+            result[name] = {"seconds": seconds, "cpu_seconds": median_of(values, "cpu_seconds"), "mb_s": size / 1e6 / seconds,
+                            "bytes": values[0]["bytes"], "ratio": values[0]["bytes"] / size}
+            if "peak_rss_mib" in values[0]:
+                result[name]["peak_rss_mib"] = max(value["peak_rss_mib"] for value in values)
+        result["parallel_vs_single"] = result["single"]["seconds"] / result["parallel"]["seconds"]
+        result["parallel_vs_pigz"] = result["pigz"]["seconds"] / result["parallel"]["seconds"]
+        result["registry_parallel_vs_single"] = result["registry_single"]["seconds"] / result["registry_parallel"]["seconds"]
+        result["pigz_vs_gzip"] = result["gzip"]["seconds"] / result["pigz"]["seconds"]
+        result["single_vs_gzip"] = result["gzip"]["seconds"] / result["single"]["seconds"]
+        result["size_vs_gzip"] = result["parallel"]["bytes"] / result["gzip"]["bytes"]
+        result["met"] = result["parallel_vs_single"] >= GZIP_TARGET["parallel_vs_single"]
+        return result
+
     # MARK: scaling
 
     def small_tree(self, host, repositories, tags):
@@ -424,6 +537,29 @@ def machine():
             "registry": first_line(["docker-registry", "--version"]), "load_average_at_start": os.getloadavg()}
 
 
+def gzip_table(result):
+    lines = ["| gzip -6 of one %d MiB layer (%d cores, median of %d) | seconds | MB/s | CPU | size | ratio |" % (
+                 result["layer_bytes"] >> 20, result["cores"], result["rounds"]),
+             "|---|---:|---:|---:|---:|---|"]
+    rows = (("freightliner, --compress-threads 1, layout to layout", "single", ""),
+            ("freightliner, every core, layout to layout", "parallel", "%.2f x single (target >= %.1f: %s), %.2f x pigz" % (
+                result["parallel_vs_single"], GZIP_TARGET["parallel_vs_single"], "met" if result["met"] else "NOT met",
+                result["parallel_vs_pigz"])),
+            ("pigz -6 (Debian), file to file", "pigz", "%.2f x gzip" % result["pigz_vs_gzip"]),
+            ("gzip -6 (Debian), file to file", "gzip", "freightliner, one core: %.2f x this" % result["single_vs_gzip"]),
+            ("freightliner, --compress-threads 1, registry to registry", "registry_single", ""),
+            ("freightliner, every core, registry to registry", "registry_parallel",
+             "%.2f x single" % result["registry_parallel_vs_single"]))
+    for label, key, ratio in rows:
+        row = result[key]
+        lines.append("| %s | %.2f s | %.1f | %.2f s | %.2f MB (%.1f %%) | %s |" % (
+            label, row["seconds"], row["mb_s"], row["cpu_seconds"], row["bytes"] / 1e6, 100 * row["ratio"], ratio))
+    lines += ["", "freightliner's seconds are the summary's `compression.seconds` (read, hashed, gzipped, written, streaming), "
+              "its CPU the whole process's; its output is %.4f x gzip's size; load average at the end %s." % (
+                  result["size_vs_gzip"], " ".join("%.2f" % value for value in result["load_average"]))]
+    return "\n".join(lines)
+
+
 def table(results):
     m, cpu, r, met = results["median"], results["median_cpu_seconds"], results["ratios"], results["met"]
     big = results["big_layer"]
@@ -490,6 +626,8 @@ def table(results):
                       100.0 * shards["largest_shard_bytes"] / max(1, shards["tree_bytes"] or 1),
                       (shards["predicted_shared_bytes_by_prefix"] or 0) / 1e6,
                       100.0 * shards["largest_shard_bytes_by_prefix"] / max(1, shards["tree_bytes"] or 1), shards["plan_seconds"])]
+    if results.get("gzip"):
+        lines += ["", gzip_table(results["gzip"])]
     corpus_info = results["corpus"]
     per = results["requests_per_tag"]
     lines += ["", "corpus: %d repositories, %d tags (%d signed), %.0f MB of unique layers (BENCH_SCALE=%g), median of %d round(s); "
@@ -517,6 +655,20 @@ def main():
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
                "scale": scale, "repeat": repeat, "jobs": jobs, "targets": TARGETS, "samples": {}}
     source = None
+    if os.environ.get("BENCH_ONLY") == "gzip":
+        try:
+            results["gzip"] = bench.gzip_layer(max(3, repeat))
+        finally:
+            if not keep:
+                shutil.rmtree(workdir, ignore_errors=True)
+        results["table"] = gzip_table(results["gzip"])
+        output = os.path.join(os.path.dirname(os.path.abspath(args.output)), "gzip.json")
+        os.makedirs(os.path.dirname(output), exist_ok=True)
+        with open(output, "w") as f:
+            json.dump(results, f, indent=2, sort_keys=True)
+        print(results["table"])
+        print("\nresults: %s" % os.path.relpath(output))
+        return
     try:
         source = bench.registry("source")
         log("generating the corpus (scale %g) in %s" % (scale, source.host))
@@ -565,6 +717,8 @@ def main():
                 raise SystemExit("the shards planned %d tags, one process %d" % (results["shards"]["tags"], results["shards"]["one_process_tags"]))
         log("copy of a 512 MiB layer")
         results["big_layer"] = bench.big_layer()
+        log("gzip of one layer: one core, every core, pigz, gzip")
+        results["gzip"] = bench.gzip_layer(max(3, repeat))
         if os.environ.get("BENCH_SCALING", "1") != "0":
             results["scaling"] = bench.scaling()
         ratios = {
@@ -577,6 +731,7 @@ def main():
         results["ratios"] = ratios
         results["met"] = {key: value <= TARGETS[key] for key, value in ratios.items()}
         results["met"]["peak_rss_mb"] = results["big_layer"]["peak_rss_mb"] <= TARGETS["peak_rss_mb"]
+        results["met"]["gzip_parallel_vs_single"] = results["gzip"]["met"]
         results["machine"]["load_average_at_end"] = os.getloadavg()
         text = table(results)
         results["table"] = text

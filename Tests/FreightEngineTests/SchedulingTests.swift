@@ -16,7 +16,7 @@ struct SchedulingTests {
         let source = MemoryRegistry(name: "source", blobFaults: { request, _ in
             request.kind == .blobRead && request.repository == "small/app" ? .hold(small) : nil
         })
-        let bigLayers = try ["1", "2"].map { tag in
+        let bigLayers = try ["1", "2"].map { (tag: String) in
             blobs(of: try source.repository("big/app").storeImage(layers: [content("big layer \(tag)", size: 3 << 20)], tag: tag)).last!.digest
         }
         try source.repository("small/app").storeImage(layers: [content("small layer", size: 64 << 10)], tag: "1")

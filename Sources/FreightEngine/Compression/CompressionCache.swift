@@ -13,8 +13,13 @@ actor CompressionCache {
     private var layers: [String: LayerRewrite] = [:]
     private var inFlight: [String: OneShot] = [:]
 
+    /// Facts of another encoder are left out: compressing such a layer again (for a destination
+    /// that lacks the blob) would give other bytes than the fact names. The images they made are
+    /// still recognised, by manifest mapping and by `RecompressedMatch`.
     init(rewrites: [LayerRewrite] = []) {
-        for rewrite in rewrites { layers[Self.key(rewrite.original, rewrite.algorithm, rewrite.level)] = rewrite }
+        for rewrite in rewrites where rewrite.encoder == LayerRewrite.currentEncoder {
+            layers[Self.key(rewrite.original, rewrite.algorithm, rewrite.level)] = rewrite
+        }
     }
 
     static func key(_ digest: Digest, _ algorithm: CompressionSettings.Algorithm, _ level: Int) -> String {

@@ -3,9 +3,10 @@ import FreightCore
 import FreightRegistry
 
 /// Recompresses uncompressed layers on their way to the destination, streaming: the source is
-/// verified against its digest while read, gzip runs chunk by chunk, and the result is uploaded
-/// as it is produced (memory stays bounded whatever the layer size). A result that saves too
-/// little is abandoned before it becomes visible and the original is copied instead.
+/// verified against its digest while read, gzip runs block by block on every core
+/// (`ParallelGzipEncoder`), and the result is uploaded as it is produced (memory stays bounded
+/// whatever the layer size). A result that saves too little is abandoned before it becomes
+/// visible and the original is copied instead.
 struct LayerCompressor: Sendable {
     struct Result: Sendable {
         /// The layer as the destination manifest must describe it.
@@ -19,6 +20,8 @@ struct LayerCompressor: Sendable {
     }
 
     let settings: CompressionSettings
+    /// Blocks of one layer compressed at once (nil: every core); the bytes do not depend on it.
+    let threads: Int?
     let cache: CompressionCache
     let mover: BlobMover
 
@@ -120,7 +123,7 @@ struct LayerCompressor: Sendable {
                 let reader = try await source.openBlob(layer)
                 let upload = try await destination.beginUpload(expected: nil)
                 let sourceHash = SHA256Hasher(), compressedHash = SHA256Hasher()
-                let encoder = try GzipEncoder(level: settings.level)
+                let encoder = try ParallelGzipEncoder(level: settings.level, threads: threads)
                 var read: Int64 = 0, written: Int64 = 0
                 do {
                     func send(_ bytes: [UInt8]) async throws {
@@ -137,10 +140,10 @@ struct LayerCompressor: Sendable {
                             throw DigestMismatchError(what: "layer \(layer.digest) at \(source.displayName)",
                                                       expected: "\(layer.size) bytes", actual: "more than \(layer.size) bytes")
                         }
-                        try await send(try encoder.compress(chunk))
+                        try await send(try await encoder.compress(chunk))
                         progress(Int64(chunk.count))
                     }
-                    try await send(try encoder.finish())
+                    try await send(try await encoder.finish())
                     let actual = sourceHash.finalize()
                     guard read == layer.size, actual == layer.digest else {
                         throw DigestMismatchError(what: "layer \(layer.digest) at \(source.displayName)", expected: layer.digest.description,

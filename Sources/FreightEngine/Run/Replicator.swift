@@ -49,6 +49,8 @@ public struct ReplicationOptions: Sendable {
     public var retry: RetryPolicy
     /// `--limit-rate`: blob bytes per second for the whole run (nil: as fast as it goes).
     public var limitRate: Int64?
+    /// `--compress-threads`: blocks of one layer gzipped at once (nil: every core).
+    public var compressThreads: Int?
     /// What earlier runs learned by rewriting (layers, and manifests they became).
     public var knowledge: RewriteKnowledge
     /// Tag lists the plan already read, keyed `STORE-IDENTITY PATH` (each is read once otherwise).
@@ -296,7 +298,8 @@ public final class Replicator: Sendable {
                 let mover = movers[job.destination.storeIdentity]!
                 let policy = options.job(job.job)
                 let compressor = policy.rewrite.compression.isEnabled && !options.dryRun
-                    ? LayerCompressor(settings: policy.rewrite.compression, cache: compressionCache, mover: mover) : nil
+                    ? LayerCompressor(settings: policy.rewrite.compression, threads: options.compressThreads, cache: compressionCache,
+                                      mover: mover) : nil
                 let source: any ImageRepository = budgets[job.source.storeIdentity].map { BudgetedRepository(base: job.source, budget: $0) }
                     ?? job.source
                 let copier = ImageCopier(source: source, destination: job.destination, repositoryName: job.name,

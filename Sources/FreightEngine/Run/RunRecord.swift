@@ -194,6 +194,8 @@ public struct RunSettings: Sendable, Codable, Equatable {
     public var format: ManifestFormat?
     /// `--limit-rate` in bytes per second (nil: none).
     public var limitRate: Int64?
+    /// `--compress-threads`: cores gzip uses for one layer (nil: all).
+    public var compressThreads: Int?
     /// `--requests-per-second` to each registry (nil: as many as it takes).
     public var requestsPerSecond: Int?
     /// A job file's `requests-per-second` of its registries, by host.

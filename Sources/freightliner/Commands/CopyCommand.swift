@@ -59,6 +59,7 @@ struct CopyCommand: AsyncParsableCommand {
                                       platforms: try platformOption.selectors)
         var options = ReplicationOptions(jobs: jobs, force: force, retry: connection.retryPolicy, rewrite: rewrite,
                                          limitRate: try rate.bytesPerSecond)
+        options.compressThreads = compression.threads
         options.single.referrers = referrersOption.enabled
         options.single.referrerTypes = Set(referrersOption.types)
         let replicator = Replicator(options: options, events: events, requests: plan.connections.requestTally)

@@ -20,6 +20,10 @@ struct ResumeCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Blobs uploaded at once (default: as the run was started).")
     var jobs: Int?
 
+    @Option(name: .customLong("compress-threads"), parsing: .unconditional,
+            help: ArgumentHelp("Cores gzip uses for one layer (default: as the run was started, else all).", valueName: "N"))
+    var compressThreads: Int?
+
     @OptionGroup var runOptions: RunOptions
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var rate: RateOption
@@ -28,6 +32,7 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func validate() throws {
         try validateJobs(jobs)
+        if let compressThreads { try validateCompressThreads(compressThreads) }
         if let runID {
             do { try CheckpointStore.validate(runID: runID) } catch { throw fail(error) }
         }
@@ -57,10 +62,10 @@ struct ResumeCommand: AsyncParsableCommand {
             let chosen = try chosenRunID()
             runID = chosen
             let events = EventBus(), store = runOptions.store, connection = self.connection, jobs = self.jobs
-            let limitRate = try rate.bytesPerSecond
+            let limitRate = try rate.bytesPerSecond, compressThreads = self.compressThreads
             status = try await RunDriver(output: output.resolved, verbosity: output.verbosity).run(events: events) {
                 try await RunLauncher.resume(runID: chosen, store: store, connection: connection, jobs: jobs, limitRate: limitRate,
-                                             events: events)
+                                             compressThreads: compressThreads, events: events)
             }
         } catch {
             throw fail(error)

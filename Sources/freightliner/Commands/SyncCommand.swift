@@ -173,6 +173,7 @@ struct SyncCommand: AsyncParsableCommand {
                                    filters: filters.summary + (named.map { $0.map { "--repo \($0)" } } ?? []))
         connection.save(into: &settings)
         settings.limitRate = try rate.bytesPerSecond
+        settings.compressThreads = compression.threads
         settings.platforms = try platformOption.selectors.map(\.description)
         settings.immutableTags = immutableTags
         settings.referrers = referrersOption.enabled ? nil : false

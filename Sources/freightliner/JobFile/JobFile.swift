@@ -57,7 +57,7 @@ struct JobFileReader {
     /// Keys with a nested spelling, or a plural one.
     static let structuredKeys: Set<String> = ["repositories", "tags", "prune", "compress", "platforms", "referrers"]
     /// `sync` options that hold for the whole run (one scheduler): `defaults` only.
-    static let runKeys: Set<String> = ["jobs", "limit-rate", "retries", "retry-times", "requests-per-second"]
+    static let runKeys: Set<String> = ["jobs", "limit-rate", "retries", "retry-times", "requests-per-second", "compress-threads"]
     /// `sync` options that are not for a file, and why.
     static let commandLineOnly: [String: String] = [
         "dry-run": "is an option of the command (freightliner run --dry-run), not of the file",

@@ -20,7 +20,13 @@ struct CompressionOptions: ParsableArguments {
             help: ArgumentHelp("Keep the original unless gzip saves at least this many percent; default 5.", valueName: "PERCENT"))
     var minimumSavings: Double?
 
+    @Option(name: .customLong("compress-threads"), parsing: .unconditional,
+            help: ArgumentHelp("Cores gzip uses for one layer (default: all); the bytes are the same whatever the number.",
+                               valueName: "N"))
+    var threads: Int?
+
     func validate() throws {
+        if let threads { try validateCompressThreads(threads) }
         if let level, !(1...9).contains(level) { throw invalid("--compress-level must be 1-9, got \(level)") }
         if let minimumSavings, !(0...100).contains(minimumSavings) {
             throw invalid("--compress-min-savings must be 0-100, got \(minimumSavings)")
@@ -44,7 +50,8 @@ struct CompressionOptions: ParsableArguments {
     var ignoredWarning: String? {
         guard algorithm == .none else { return nil }
         let given = [("--compress-level", level != nil), ("--compress-min-size", minimumSize != nil),
-                     ("--compress-max-size", maximumSize != nil), ("--compress-min-savings", minimumSavings != nil)]
+                     ("--compress-max-size", maximumSize != nil), ("--compress-min-savings", minimumSavings != nil),
+                     ("--compress-threads", threads != nil)]
             .filter(\.1).map(\.0)
         guard !given.isEmpty else { return nil }
         return "\(given.joined(separator: ", ")) \(given.count == 1 ? "has" : "have") no effect without --compress gzip"
@@ -52,6 +59,10 @@ struct CompressionOptions: ParsableArguments {
 }
 
 extension CompressionSettings.Algorithm: ExpressibleByArgument {}
+
+func validateCompressThreads(_ threads: Int) throws {
+    guard (1...256).contains(threads) else { throw invalid("--compress-threads must be 1-256, got \(threads)") }
+}
 
 /// `1024`, `64K`, `10M`, `2G` (binary units).
 func parseBytes(_ text: String, option: String) throws -> Int64 {

@@ -66,7 +66,7 @@ enum RunLauncher {
     /// Continues a saved run: `runID`, or the newest resumable one. Returns nil (after saying so)
     /// when the run has nothing left to do.
     static func resume(runID: String?, store: CheckpointStore, connection: ConnectionOptions, jobs: Int?, limitRate: Int64? = nil,
-                       events: EventBus) async throws -> PreparedRun? {
+                       compressThreads: Int? = nil, events: EventBus) async throws -> PreparedRun? {
         let session = SessionStart()
         var record: RunRecord
         if let runID {
@@ -105,6 +105,7 @@ enum RunLauncher {
         for (index, var settings) in allSettings.enumerated() {
             if let jobs { settings.jobs = jobs }
             if let limitRate { settings.limitRate = limitRate }
+            if let compressThreads { settings.compressThreads = compressThreads }
             // Secret references are saved with the run (never values), so a resume reads the same
             // secrets, or the ones given now, which later resumes then keep.
             let saved = [Role.source: settings.sourceCredentialsSecret, .destination: settings.destinationCredentialsSecret].compactMapValues { $0 }
@@ -170,6 +171,7 @@ enum RunLauncher {
         var options = ReplicationOptions(jobs: first.jobs, dryRun: dryRun, retry: retry, limitRate: first.limitRate,
                                          knowledge: identity ? RewriteKnowledge() : RewriteKnowledge(store: store))
         options.sourceTags = listing
+        options.compressThreads = first.compressThreads
         options.perJob = jobs.enumerated().map { index, job in
             jobOptions(job, hasPrune: record.prunes.indices.contains(index) && record.prunes[index] != nil, shard: record.shard, store: store,
                        events: events)
