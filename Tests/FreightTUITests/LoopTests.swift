@@ -130,7 +130,8 @@ struct LoopTests {
     @Test("frames are drawn at most ten a second of the loop's clock, whatever the event rate")
     func throttled() async {
         let events = (0..<2000).map { index in
-            ReplicationEvent.tagProgress(repository: "team/web", tag: "1.0", bytesDone: Int64(index) * 1000, bytesTotal: 2_000_000)
+            ReplicationEvent.tagProgress(repository: "team/web", tag: "1.0", bytesDone: Int64(index) * 1000, bytesTotal: 2_000_000,
+                                         bytesSent: Int64(index) * 1000)
         }
         let steering = RecordingSteering()
         var state = DashboardState(now: SampleRun.start)

@@ -30,13 +30,13 @@ struct ReducerTests {
         state.apply(.tagStarted(repository: "team/web", tag: "1.0"), at: SampleRun.at(1))
         #expect(state.run.repository(named: "team/web")?.copying == 1)
         #expect(state.run.repository(named: "team/web")?.status == .running)
-        state.apply(.tagProgress(repository: "team/web", tag: "1.0", bytesDone: 400, bytesTotal: 1000), at: SampleRun.at(2))
+        state.apply(.tagProgress(repository: "team/web", tag: "1.0", bytesDone: 400, bytesTotal: 1000, bytesSent: 400), at: SampleRun.at(2))
         let copying = state.run.repository(named: "team/web")!.tag(named: "1.0")!
         #expect(copying.status == .copying)
         #expect(copying.bytesDone == 400)
         #expect(copying.fraction == 0.4)
         #expect(state.run.transferredBytes == 400)
-        state.apply(.tagProgress(repository: "team/web", tag: "1.0", bytesDone: 1000, bytesTotal: 1000), at: SampleRun.at(3))
+        state.apply(.tagProgress(repository: "team/web", tag: "1.0", bytesDone: 1000, bytesTotal: 1000, bytesSent: 1000), at: SampleRun.at(3))
         state.apply(.tagFinished(repository: "team/web", tag: "1.0", outcome: .copied(bytes: 1000, digest: SampleRun.digest("m")),
                                  stats: SampleRun.stats(bytes: 1000, uploaded: 2)), at: SampleRun.at(3))
         let web = state.run.repository(named: "team/web")!
@@ -52,7 +52,8 @@ struct ReducerTests {
         var state = SampleRun.state([(0, .runStarted(SampleRun.info)), (0, .planned(SampleRun.repositories))])
         state.apply(.tagStarted(repository: "team/api", tag: "2.0.0"), at: SampleRun.at(1))
         state.apply(.blobFinished(repository: "team/api", digest: SampleRun.digest("b"), size: 5000, transfer: .mounted), at: SampleRun.at(1))
-        state.apply(.tagProgress(repository: "team/api", tag: "2.0.0", bytesDone: 5000, bytesTotal: 5000), at: SampleRun.at(1))
+        state.apply(.tagProgress(repository: "team/api", tag: "2.0.0", bytesDone: 5000, bytesTotal: 5000, bytesSent: 0), at: SampleRun.at(1))
+        #expect(state.run.transferredBytes == 0, "in flight: progress, nothing sent")
         state.apply(.tagFinished(repository: "team/api", tag: "2.0.0", outcome: .copied(bytes: 0, digest: SampleRun.digest("m")),
                                  stats: SampleRun.stats(bytes: 0, uploaded: 0, mounted: 1)), at: SampleRun.at(2))
         #expect(state.run.transferredBytes == 0)

@@ -54,9 +54,9 @@ enum SampleRun {
             (1, .repositoryStarted(repository: "team/web")),
             (1, .tagStarted(repository: "team/web", tag: "1.0")),
             (1, .tagStarted(repository: "team/web", tag: "1.1")),
-            (2, .tagProgress(repository: "team/web", tag: "1.0", bytesDone: 20 << 20, bytesTotal: 48 << 20)),
+            (2, .tagProgress(repository: "team/web", tag: "1.0", bytesDone: 20 << 20, bytesTotal: 48 << 20, bytesSent: 20 << 20)),
             (3, .blobFinished(repository: "team/web", digest: digest("a"), size: 30 << 20, transfer: .uploaded)),
-            (3, .tagProgress(repository: "team/web", tag: "1.1", bytesDone: 30 << 20, bytesTotal: 30 << 20)),
+            (3, .tagProgress(repository: "team/web", tag: "1.1", bytesDone: 30 << 20, bytesTotal: 30 << 20, bytesSent: 30 << 20)),
             (3, .tagFinished(repository: "team/web", tag: "1.1", outcome: .copied(bytes: 30 << 20, digest: digest("m1")),
                              stats: stats(bytes: 30 << 20, uploaded: 3))),
             (4, .repositoryStarted(repository: "team/api")),
@@ -64,7 +64,7 @@ enum SampleRun {
             (4, .tagFinished(repository: "team/api", tag: "2.0.0", outcome: .skipped(digest: digest("m2")), stats: TagStats())),
             (5, .tagStarted(repository: "team/api", tag: "2.0.1")),
             (6, .blobFinished(repository: "team/api", digest: digest("b"), size: 12 << 20, transfer: .mounted)),
-            (6, .tagProgress(repository: "team/api", tag: "2.0.1", bytesDone: 12 << 20, bytesTotal: 12 << 20)),
+            (6, .tagProgress(repository: "team/api", tag: "2.0.1", bytesDone: 12 << 20, bytesTotal: 12 << 20, bytesSent: 0)),
             (6, .tagFinished(repository: "team/api", tag: "2.0.1", outcome: .copied(bytes: 0, digest: digest("m3")),
                              stats: stats(bytes: 0, uploaded: 0, mounted: 2))),
             (7, .tagStarted(repository: "team/api", tag: "2.1.0")),
@@ -77,8 +77,8 @@ enum SampleRun {
             (10, .layerCompressed(repository: "team/web", layer(8 << 20, compressedTo: nil))),
             (11, .repositoryStarted(repository: "infra/redis")),
             (11, .tagStarted(repository: "infra/redis", tag: "7")),
-            (12, .tagProgress(repository: "infra/redis", tag: "7", bytesDone: 3 << 20, bytesTotal: 9 << 20)),
-            (40, .tagProgress(repository: "team/web", tag: "1.0", bytesDone: 36 << 20, bytesTotal: 48 << 20)),
+            (12, .tagProgress(repository: "infra/redis", tag: "7", bytesDone: 3 << 20, bytesTotal: 9 << 20, bytesSent: 3 << 20)),
+            (40, .tagProgress(repository: "team/web", tag: "1.0", bytesDone: 36 << 20, bytesTotal: 48 << 20, bytesSent: 36 << 20)),
         ]
     }
 
@@ -93,7 +93,7 @@ enum SampleRun {
                                   ("infra/postgres-with-a-rather-long-repository-name", "16"), ("tools/builder", "stable"),
                                   ("tools/builder", "edge")] {
             events.append((second, .tagStarted(repository: repository, tag: tag)))
-            events.append((second + 1, .tagProgress(repository: repository, tag: tag, bytesDone: 9 << 20, bytesTotal: 9 << 20)))
+            events.append((second + 1, .tagProgress(repository: repository, tag: tag, bytesDone: 9 << 20, bytesTotal: 9 << 20, bytesSent: 9 << 20)))
             events.append((second + 1, .tagFinished(repository: repository, tag: tag, outcome: .copied(bytes: 9 << 20, digest: digest(tag)),
                                                     stats: stats(bytes: 9 << 20, uploaded: 2))))
             second += 2

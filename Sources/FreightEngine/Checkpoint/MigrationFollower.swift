@@ -78,7 +78,8 @@ public struct MigrationFollower: Sendable {
                     guard tag.state != was.state, tag.state != .pending, let outcome = tag.outcome else { continue }
                     changed = true
                     events.append(.tagStarted(repository: name, tag: tag.job.label))
-                    events.append(.tagProgress(repository: name, tag: tag.job.label, bytesDone: tag.stats.bytes, bytesTotal: tag.stats.bytes))
+                    events.append(.tagProgress(repository: name, tag: tag.job.label, bytesDone: tag.stats.bytes, bytesTotal: tag.stats.bytes,
+                                                bytesSent: tag.stats.bytes))
                     events.append(.tagFinished(repository: name, tag: tag.job.label, outcome: outcome, stats: tag.stats))
                 }
                 if changed, !repository.tags.contains(where: { $0.state == .pending }) {

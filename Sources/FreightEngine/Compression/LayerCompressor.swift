@@ -31,7 +31,7 @@ struct LayerCompressor: Sendable {
     }
 
     func transfer(_ layer: Descriptor, from source: any ImageRepository, to destination: any ImageRepository,
-                  progress: @escaping @Sendable (Int64) -> Void) async throws -> Result {
+                  progress: @escaping @Sendable (_ read: Int64, _ sent: Int64) -> Void) async throws -> Result {
         if layer.size < settings.minimumSize {
             return try await keep(layer, .keptBelowMinimumSize, from: source, to: destination, progress: progress)
         }
@@ -68,7 +68,7 @@ struct LayerCompressor: Sendable {
     /// compressed blob is at the destination (present, mounted, or compressed again).
     private func apply(_ rewrite: LayerRewrite, to layer: Descriptor, from source: any ImageRepository,
                        to destination: any ImageRepository, learned: LayerRewrite?,
-                       progress: @escaping @Sendable (Int64) -> Void) async throws -> Result {
+                       progress: @escaping @Sendable (_ read: Int64, _ sent: Int64) -> Void) async throws -> Result {
         if rewrite.savingsPercent < settings.minimumSavingsPercent {
             var result = try await keep(layer, .keptSavedTooLittle(percent: rewrite.savingsPercent), from: source, to: destination,
                                         progress: progress)
@@ -87,16 +87,16 @@ struct LayerCompressor: Sendable {
             }
             uploadedBytes.withLock { $0 = again.compressed.size }
         }
-        if kind != .uploaded { progress(layer.size) }
+        if kind != .uploaded { progress(layer.size, 0) }
         return Result(descriptor: compressed, transfer: kind,
                       compression: LayerCompression(original: layer, compressed: compressed, result: .compressed, seconds: 0),
                       learned: learned, uploadedBytes: uploadedBytes.value)
     }
 
     private func keep(_ layer: Descriptor, _ reason: LayerCompression.Result, from source: any ImageRepository,
-                      to destination: any ImageRepository, progress: @escaping @Sendable (Int64) -> Void) async throws -> Result {
-        let kind = try await mover.move(layer, from: source, to: destination, progress: progress)
-        if kind != .uploaded { progress(layer.size) }
+                      to destination: any ImageRepository, progress: @escaping @Sendable (_ read: Int64, _ sent: Int64) -> Void) async throws -> Result {
+        let kind = try await mover.move(layer, from: source, to: destination) { progress($0, $0) }
+        if kind != .uploaded { progress(layer.size, 0) }
         return Result(descriptor: layer, transfer: kind,
                       compression: LayerCompression(original: layer, compressed: nil, result: reason, seconds: 0),
                       learned: nil, uploadedBytes: kind == .uploaded ? layer.size : 0)
@@ -107,7 +107,7 @@ struct LayerCompressor: Sendable {
     /// `keepIfBelowMinimum` is false), and `uploaded` says whether it was.
     private func compress(_ layer: Descriptor, from source: any ImageRepository, to destination: any ImageRepository,
                           keepIfBelowMinimum: Bool,
-                          progress: @escaping @Sendable (Int64) -> Void) async throws -> (LayerRewrite, Double, Bool) {
+                          progress: @escaping @Sendable (_ read: Int64, _ sent: Int64) -> Void) async throws -> (LayerRewrite, Double, Bool) {
         guard let mediaType = MediaType.gzipCounterpart(ofUncompressed: layer.mediaType) else {
             throw CompressionError(reason: "\(layer.mediaType) is not an uncompressed layer type")
         }
@@ -131,6 +131,7 @@ struct LayerCompressor: Sendable {
                         compressedHash.update(bytes)
                         written += Int64(bytes.count)
                         try await upload.write(bytes)
+                        progress(0, Int64(bytes.count))
                     }
                     for try await chunk in reader {
                         try await mover.limiter?.take(chunk.count)
@@ -141,7 +142,7 @@ struct LayerCompressor: Sendable {
                                                       expected: "\(layer.size) bytes", actual: "more than \(layer.size) bytes")
                         }
                         try await send(try await encoder.compress(chunk))
-                        progress(Int64(chunk.count))
+                        progress(Int64(chunk.count), 0)
                     }
                     try await send(try await encoder.finish())
                     let actual = sourceHash.finalize()
@@ -156,7 +157,7 @@ struct LayerCompressor: Sendable {
                     let seconds = Self.seconds(since: started)
                     guard !keepIfBelowMinimum || rewrite.savingsPercent >= settings.minimumSavingsPercent else {
                         await upload.abort()
-                        progress(-read)
+                        progress(-read, -written)
                         return (rewrite, seconds, false)
                     }
                     let stored = try await upload.commit()
@@ -167,7 +168,7 @@ struct LayerCompressor: Sendable {
                     return (rewrite, seconds, true)
                 } catch {
                     await upload.abort()
-                    progress(-read)
+                    progress(-read, -written)
                     throw error
                 }
             }

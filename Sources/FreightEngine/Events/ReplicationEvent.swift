@@ -16,7 +16,10 @@ public enum ReplicationEvent: Sendable {
     case repositoryFinished(repository: String, status: RepositoryStatus)
     case tagStarted(repository: String, tag: String)
     /// Bytes moved so far for a tag; sent at most a few times a second per tag.
-    case tagProgress(repository: String, tag: String, bytesDone: Int64, bytesTotal: Int64)
+    /// `bytesDone` counts toward `bytesTotal` (the source bytes read; a blob found present or
+    /// mounted counts whole); `bytesSent`, what was uploaded so far (for a recompressed layer,
+    /// its compressed bytes), so a sum of it never runs ahead of what the tag reports at the end.
+    case tagProgress(repository: String, tag: String, bytesDone: Int64, bytesTotal: Int64, bytesSent: Int64)
     case tagFinished(repository: String, tag: String, outcome: TagOutcome, stats: TagStats)
     /// A blob reached the destination (or was found already there).
     case blobFinished(repository: String, digest: Digest, size: Int64, transfer: BlobTransferKind)

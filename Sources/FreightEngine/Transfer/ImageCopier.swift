@@ -110,7 +110,7 @@ struct ImageCopier: Sendable {
             for blob in graph.blobs {
                 group.addTask {
                     if let compressor, compressor.isCandidate(blob) {
-                        let result = try await compressor.transfer(blob, from: source, to: destination) { progress.add($0) }
+                        let result = try await compressor.transfer(blob, from: source, to: destination) { progress.add($0, sent: $1) }
                         replacements.withLock { $0[blob.digest] = result.descriptor }
                         record.withLock { record in
                             record.stats.count(result.transfer, size: 0)
@@ -134,10 +134,10 @@ struct ImageCopier: Sendable {
                                                   size: result.descriptor.size, transfer: result.transfer))
                     } else {
                         let kind = try await mover.move(blob, from: source, to: destination, destinationIsNew: destinationIsNew) {
-                            progress.add($0)
+                            progress.add($0, sent: $0)
                         }
                         record.withLock { $0.stats.count(kind, size: blob.size) }
-                        if kind != .uploaded { progress.add(blob.size) }
+                        if kind != .uploaded { progress.add(blob.size, sent: 0) }
                         events.emit(.blobFinished(repository: repositoryName, digest: blob.digest, size: blob.size, transfer: kind))
                     }
                 }

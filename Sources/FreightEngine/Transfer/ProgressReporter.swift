@@ -6,7 +6,7 @@ final class ProgressReporter: Sendable {
     private let repository: String
     private let tag: String
     private let total: Int64
-    private let state = Locked<(done: Int64, lastEmit: ContinuousClock.Instant?)>((0, nil))
+    private let state = Locked<(done: Int64, sent: Int64, lastEmit: ContinuousClock.Instant?)>((0, 0, nil))
 
     init(events: EventBus, repository: String, tag: String, total: Int64) {
         self.events = events
@@ -15,21 +15,27 @@ final class ProgressReporter: Sendable {
         self.total = total
     }
 
-    func add(_ bytes: Int64) {
+    /// `bytes` toward the total, of which `sent` were uploaded (negative: a transfer that starts
+    /// over takes back what it counted).
+    func add(_ bytes: Int64, sent: Int64) {
         let now = ContinuousClock.now
-        let emit = state.withLock { state -> Int64? in
+        let emit = state.withLock { state -> (Int64, Int64)? in
             state.done += bytes
+            state.sent += sent
             if let last = state.lastEmit, now - last < .milliseconds(250) { return nil }
             state.lastEmit = now
-            return state.done
+            return (state.done, state.sent)
         }
-        if let done = emit {
-            events.emit(.tagProgress(repository: repository, tag: tag, bytesDone: min(done, total), bytesTotal: total))
-        }
+        if let (done, sent) = emit { report(done, sent) }
     }
 
     func finish() {
-        let done = state.withLock { $0.done }
-        events.emit(.tagProgress(repository: repository, tag: tag, bytesDone: min(done, total), bytesTotal: total))
+        let (done, sent) = state.withLock { ($0.done, $0.sent) }
+        report(done, sent)
+    }
+
+    private func report(_ done: Int64, _ sent: Int64) {
+        events.emit(.tagProgress(repository: repository, tag: tag, bytesDone: min(max(0, done), total), bytesTotal: total,
+                                 bytesSent: max(0, sent)))
     }
 }

@@ -17,10 +17,8 @@ public struct RepositoryProgress: Sendable, Equatable {
     public private(set) var earlierBytes: Int64 = 0
     /// Bytes uploaded for the tags that finished in this session, as their stats say.
     public private(set) var finishedBytes: Int64 = 0
-    /// Bytes the tags in flight reported so far (uploads, plus blobs found present or mounted).
+    /// Bytes the tags in flight uploaded so far, as their progress says.
     public private(set) var progressBytes: Int64 = 0
-    /// Sizes of the blobs in flight that were mounted or already present: never sent.
-    public private(set) var presentBytes: Int64 = 0
 
     public init(name: String, order: Int) {
         self.name = name
@@ -30,9 +28,9 @@ public struct RepositoryProgress: Sendable, Equatable {
     public var total: Int { tags.count }
     /// Tags finished for good (copied, mounted, skipped).
     public var done: Int { copied + skipped }
-    /// Bytes uploaded for this repository in this session: exact for finished tags, an estimate
-    /// for those in flight.
-    public var sessionBytes: Int64 { finishedBytes + max(0, progressBytes - presentBytes) }
+    /// Bytes uploaded for this repository in this session: finished tags' as their stats say,
+    /// those in flight as far as they got (never more than they will report at the end).
+    public var sessionBytes: Int64 { finishedBytes + max(0, progressBytes) }
     /// Bytes uploaded for this repository, across sessions: once every tag finished, the sum of
     /// its tags' bytes.
     public var bytes: Int64 { earlierBytes + sessionBytes }
@@ -78,44 +76,41 @@ public struct RepositoryProgress: Sendable, Equatable {
         setStatus(index, .copying)
     }
 
-    mutating func progress(tag name: String, done: Int64, total: Int64) {
+    mutating func progress(tag name: String, done: Int64, total: Int64, sent: Int64) {
         let index = indexOf(name)
         if tags[index].status == .queued {
             if status == .pending { status = .running }
             setStatus(index, .copying)
         }
         guard tags[index].status == .copying else { return }
-        progressBytes += done - tags[index].bytesDone
+        progressBytes += sent - tags[index].bytesSent
         tags[index].bytesDone = done
         tags[index].bytesTotal = total
+        tags[index].bytesSent = sent
     }
-
-    mutating func blobPresent(size: Int64) { presentBytes += size }
 
     mutating func finished(tag name: String, outcome: TagOutcome, stats: TagStats) {
         let index = indexOf(name)
-        // The tag's stats replace what its progress estimated: what progress counted of blobs
-        // found present is no longer in flight either.
-        let counted = tags[index].status == .copying ? tags[index].bytesDone : 0
-        progressBytes -= counted
-        presentBytes -= min(presentBytes, max(0, counted - stats.bytes))
+        // The tag's stats replace what its progress counted.
+        if tags[index].status == .copying { progressBytes -= tags[index].bytesSent }
+        tags[index].bytesSent = 0
         finishedBytes += stats.bytes
         tags[index].stats = stats
         tags[index].earlier = false
         if case .copied = outcome, tags[index].bytesTotal > 0 { tags[index].bytesDone = tags[index].bytesTotal }
         setStatus(index, TagProgress.status(for: outcome, stats: stats))
         // Nothing in flight: the repository's bytes are its tags' own, exactly.
-        if copying == 0 { (progressBytes, presentBytes) = (0, 0) }
+        if copying == 0 { progressBytes = 0 }
     }
 
     /// The run ended: tags still marked as copying were interrupted and stay to do.
     mutating func interrupted() {
         for index in tags.indices where tags[index].status == .copying {
-            progressBytes -= tags[index].bytesDone
             tags[index].bytesDone = 0
+            tags[index].bytesSent = 0
             setStatus(index, .queued)
         }
-        (progressBytes, presentBytes) = (0, 0)
+        progressBytes = 0
         if status == .running { status = failed > 0 ? .failed : (done == total ? .completed : .pending) }
     }
 

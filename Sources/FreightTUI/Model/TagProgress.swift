@@ -31,6 +31,9 @@ public struct TagProgress: Sendable, Equatable {
     public var status: Status = .queued
     public var bytesDone: Int64 = 0
     public var bytesTotal: Int64 = 0
+    /// Of it, what was uploaded (compressed bytes for a recompressed layer; nothing for blobs
+    /// found present or mounted).
+    public var bytesSent: Int64 = 0
     /// Set when the tag finished in this session.
     public var stats: TagStats?
     /// Finished in an earlier session of this run.

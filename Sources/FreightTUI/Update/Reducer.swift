@@ -49,17 +49,16 @@ extension DashboardState {
             }
         case .tagStarted(let repository, let tag):
             run.withRepository(repository) { $0.started(tag: tag) }
-        case .tagProgress(let repository, let tag, let done, let total):
-            run.withRepository(repository) { $0.progress(tag: tag, done: done, total: total) }
+        case .tagProgress(let repository, let tag, let done, let total, let sent):
+            run.withRepository(repository) { $0.progress(tag: tag, done: done, total: total, sent: sent) }
         case .tagFinished(let repository, let tag, let outcome, let stats):
             run.withRepository(repository) { $0.finished(tag: tag, outcome: outcome, stats: stats) }
             run.tagFinished(bytes: stats.bytes)
             if case .failed(let reason) = outcome {
                 log.append(.error, "\(Self.label(repository, tag)) failed: \(reason)", at: date)
             }
-        case .blobFinished(let repository, _, let size, let transfer):
+        case .blobFinished(_, _, let size, let transfer):
             run.blobFinished(size: size, transfer: transfer)
-            if transfer != .uploaded { run.withRepository(repository) { $0.blobPresent(size: size) } }
         case .layerCompressed(_, let layer):
             run.compression.add(layer)
         case .retrying(let operation, let attempt, let delay, let reason):

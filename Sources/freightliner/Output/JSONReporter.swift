@@ -40,8 +40,9 @@ struct JSONReporter {
             return ["event": "repository_finished", "repository": repository, "status": status.rawValue]
         case .tagStarted(let repository, let tag):
             return ["event": "tag_started", "repository": repository, "tag": tag]
-        case .tagProgress(let repository, let tag, let done, let total):
-            return ["event": "tag_progress", "repository": repository, "tag": tag, "bytes_done": done, "bytes_total": total]
+        case .tagProgress(let repository, let tag, let done, let total, let sent):
+            return ["event": "tag_progress", "repository": repository, "tag": tag, "bytes_done": done, "bytes_total": total,
+                    "bytes_sent": sent]
         case .tagFinished(let repository, let tag, let outcome, let stats):
             var object: [String: Any] = ["event": "tag_finished", "repository": repository, "tag": tag,
                                          "bytes": stats.bytes, "blobs_uploaded": stats.blobsUploaded,

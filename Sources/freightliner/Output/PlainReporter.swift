@@ -46,8 +46,8 @@ struct PlainReporter {
                 finishedTags = done
                 let already = done > 0 ? ", \(done) already done" : ""
                 if chatty { emit("plan: \(repositories.count) repositories, \(totalTags) tags\(already)") }
-            case .tagProgress(let repository, let tag, let done, _):
-                inFlight["\(repository):\(tag)"] = done
+            case .tagProgress(let repository, let tag, _, _, let sent):
+                inFlight["\(repository):\(tag)"] = sent
             case .tagFinished(let repository, let tag, let outcome, let stats):
                 finishedTags += 1
                 inFlight["\(repository):\(tag)"] = nil
