@@ -43,14 +43,21 @@ struct CopyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let plan: (source: any ImageRepository, destination: any ImageRepository, tags: [TagJob], connections: Connections)
-        let events = EventBus()
-        if let warning = compression.ignoredWarning { events.emit(.warning(warning)) }
+        let status: ExitStatus?
         do {
-            plan = try await makePlan(events: events)
+            status = try await RunDriver(output: output.resolved, verbosity: output.verbosity).run { events in try await prepare(events: events) }
         } catch {
             throw fail(error)
         }
+        if let status, status != .success { throw ExitCode(status) }
+    }
+
+    /// The copy as a run of one repository, saved nowhere (running it again is how it resumes).
+    private func prepare(events: EventBus) async throws -> PreparedRun {
+        let session = SessionStart()
+        if let warning = compression.ignoredWarning { events.emit(.warning(warning)) }
+        let plan: (source: any ImageRepository, destination: any ImageRepository, tags: [TagJob], connections: Connections)
+            = try await makePlan(events: events)
         let record = RunRecord(runID: CheckpointStore.newRunID(), createdAt: Date(), source: source, destination: destination,
                                settings: nil, repositories: [RepositoryRecord(source: plan.source.displayName,
                                                                               destination: plan.destination.displayName,
@@ -64,11 +71,10 @@ struct CopyCommand: AsyncParsableCommand {
         options.single.referrerTypes = Set(referrersOption.types)
         let replicator = Replicator(options: options, events: events, requests: plan.connections.requestTally)
         let info = RunInfo(runID: record.runID, source: plan.source.displayName, destination: plan.destination.displayName,
-                           startedAt: Date(), resumed: false, dryRun: false, checkpointPath: nil)
-        let run = replicator.start([RepositoryJob(name: plan.destination.displayName, source: plan.source, destination: plan.destination)],
-                                   ledger: RunLedger(record: record, writer: nil), info: info)
-        let status = await RunDriver(output: output.resolved, verbosity: output.verbosity).show(run, info: info)
-        if status != .success { throw ExitCode(status) }
+                           startedAt: session.date, resumed: false, dryRun: false, checkpointPath: nil)
+        return PreparedRun(ledger: RunLedger(record: record, writer: nil, session: session),
+                           jobs: [RepositoryJob(name: plan.destination.displayName, source: plan.source, destination: plan.destination)],
+                           replicator: replicator, info: info)
     }
 
     private func makePlan(events: EventBus) async throws -> (any ImageRepository, any ImageRepository, [TagJob], Connections) {

@@ -61,9 +61,9 @@ struct ResumeCommand: AsyncParsableCommand {
             try await metrics.start()
             let chosen = try chosenRunID()
             runID = chosen
-            let events = EventBus(), store = runOptions.store, connection = self.connection, jobs = self.jobs
+            let store = runOptions.store, connection = self.connection, jobs = self.jobs
             let limitRate = try rate.bytesPerSecond, compressThreads = self.compressThreads
-            status = try await RunDriver(output: output.resolved, verbosity: output.verbosity).run(events: events) {
+            status = try await RunDriver(output: output.resolved, verbosity: output.verbosity).run { events in
                 try await RunLauncher.resume(runID: chosen, store: store, connection: connection, jobs: jobs, limitRate: limitRate,
                                              compressThreads: compressThreads, events: events)
             }

@@ -89,8 +89,7 @@ struct SyncCommand: AsyncParsableCommand {
         do {
             try await metrics.start()
             // The output starts before planning, so planning shows as it goes (and counts).
-            let events = EventBus()
-            status = try await RunDriver(output: output.resolved, verbosity: output.verbosity).run(events: events) {
+            status = try await RunDriver(output: output.resolved, verbosity: output.verbosity).run { events in
                 try await prepare(events: events)
             }
         } catch {

@@ -14,10 +14,13 @@ struct RunDriver {
     /// across its cycles).
     var handlesSignals = true
 
-    /// Shows `events` from now on, planning first, then the run `prepare` plans and starts on
-    /// them. Nil when there was nothing to run; a planning error is rethrown once the display is
+    /// Makes the run's event bus and shows it from now on: planning first (`prepare` plans on
+    /// the bus it is given, and returns the run, whose engine finishes the bus), then the run.
+    /// Nil when there was nothing to run; a planning error is rethrown once the display is
     /// closed, and a stop asked for while planning ends it with `interrupted`.
-    func run(events: EventBus, _ prepare: @escaping @Sendable () async throws -> PreparedRun?) async throws -> ExitStatus? {
+    func run(_ plan: @escaping @Sendable (EventBus) async throws -> PreparedRun?) async throws -> ExitStatus? {
+        let events = EventBus()
+        let prepare: @Sendable () async throws -> PreparedRun? = { try await plan(events) }
         if case .dashboard(let options) = output {
             switch await Dashboard.open(options) {
             case .success(let dashboard):
