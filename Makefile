@@ -33,6 +33,10 @@ K8S_MANIFESTS = $(filter-out deploy/kubernetes/kustomization.yaml,$(wildcard dep
 IMAGE_LAYOUT := .build/image/freightliner
 # Suites of what ships (the release binary, the .deb, the container image): nothing sanitized runs there.
 RELEASE_SUITES := PackagingTests|ContainerImageTests
+# In-process tests (the engine against MemoryRegistry, the dashboard, parsers) run on their own,
+# before the rest: in one process with tests that block threads on registries and the binary,
+# their async work waited minutes for a thread.
+UNIT_SUITES := FreightCoreTests|FreightEngineTests|FreightTUITests
 
 .PHONY: deps tree build man completions deb image k8s-validate test soak fuzz libfuzzer sanitize install demo bench clean
 
@@ -156,7 +160,8 @@ test: deps tree
 	@# packs the release binary too).
 	FREIGHTLINER_FIGURES=$(FIGURES) FREIGHTLINER_BIN=$(CURDIR)/.build/debug/freightliner \
 	  FREIGHTLINER_RELEASE_BIN=$(CURDIR)/$(BIN) FREIGHTLINER_DEB=$(CURDIR)/$(DEB) $(SWIFT) test --skip-build --filter '$(RELEASE_SUITES)'
-	FREIGHTLINER_FIGURES=$(FIGURES) FREIGHTLINER_BIN=$(CURDIR)/.build/debug/freightliner $(SWIFT) test --skip-build --skip '$(RELEASE_SUITES)'
+	FREIGHTLINER_FIGURES=$(FIGURES) $(SWIFT) test --skip-build --filter '$(UNIT_SUITES)'
+	FREIGHTLINER_FIGURES=$(FIGURES) FREIGHTLINER_BIN=$(CURDIR)/.build/debug/freightliner $(SWIFT) test --skip-build --skip '$(RELEASE_SUITES)|$(UNIT_SUITES)'
 	$(MAKE) libfuzzer
 	@echo "reliability figures:" && sort $(FIGURES)
 	$(MAKE) sanitize
@@ -207,9 +212,12 @@ libfuzzer:
 sanitize: deps tree
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	LSAN_OPTIONS=suppressions=$(LSAN_OPTIONS_FILE):print_suppressions=0 \
-	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --skip '$(RELEASE_SUITES)'
+	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --filter '$(UNIT_SUITES)'
+	LSAN_OPTIONS=suppressions=$(LSAN_OPTIONS_FILE):print_suppressions=0 \
+	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --skip '$(RELEASE_SUITES)|$(UNIT_SUITES)'
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --skip '$(RELEASE_SUITES)'
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --filter '$(UNIT_SUITES)'
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan --skip '$(RELEASE_SUITES)|$(UNIT_SUITES)'
 
 ## install: the binary, themes, man page and completions under PREFIX (DESTDIR for staging);
 ## what `make build` made is installed as it is when it is current

@@ -4,7 +4,7 @@ import FreightTestSupport
 import Testing
 
 /// `--compress gzip` against real registries, verified by skopeo and by decompressing layers.
-@Suite("compression", .timeLimit(.minutes(5)))
+@Suite("compression", .budget(minutes: 5))
 struct CompressionTests {
     /// An image whose layers are: compressible text (uncompressed tar), random bytes
     /// (uncompressed tar), an already gzipped layer, and a tiny uncompressed one; in OCI and

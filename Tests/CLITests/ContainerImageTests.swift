@@ -8,7 +8,7 @@ import Testing
 /// of deploy/kubernetes/. The image is pushed by the freightliner under test into a real
 /// registry, read back by skopeo, and its file system run under chroot with nothing but what the
 /// image holds. (`make k8s-validate` checks the manifests against the Kubernetes API schemas.)
-@Suite("container image", .serialized, .timeLimit(.minutes(10)))
+@Suite("container image", .serialized, .budget(minutes: 10))
 struct ContainerImageTests {
     static let buildScript = "\(Paths.root)/deploy/image/build.sh"
     static let manifestDirectory = "\(Paths.root)/deploy/kubernetes"

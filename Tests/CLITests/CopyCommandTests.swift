@@ -4,7 +4,7 @@ import FreightTestSupport
 import Testing
 
 /// `freightliner copy` and `ls`, run as a user would, verified with skopeo.
-@Suite("copy and ls", .timeLimit(.minutes(5)))
+@Suite("copy and ls", .budget(minutes: 5))
 struct CopyCommandTests {
     @Test("registry to registry: every manifest type keeps its digest, and skopeo can pull every blob")
     func registryToRegistry() throws {

@@ -4,7 +4,7 @@ import FreightTestSupport
 import Testing
 
 /// Registry credentials from docker's config.json, containers' auth.json and credential helpers.
-@Suite("credential files and helpers", .timeLimit(.minutes(5)))
+@Suite("credential files and helpers", .budget(minutes: 5))
 struct CredentialFileTests {
     struct Setup {
         let open = try! TestRegistry.start()

@@ -6,7 +6,7 @@ import Testing
 
 /// The dashboard in a real terminal (tmux), on real registries. Serialized: these measure
 /// time and bandwidth, and tmux sessions compete for two cores.
-@Suite("Dashboard in tmux", .serialized, .timeLimit(.minutes(6)))
+@Suite("Dashboard in tmux", .serialized, .budget(minutes: 6))
 struct DashboardTests {
     /// A source registry with `tags` images of two random layers each, and an empty destination.
     struct Registries {

@@ -7,7 +7,7 @@ import Testing
 /// dashboard (`DEMO_UI=json`; stdin and stdout are pipes, so it never waits for a key): every
 /// panel the dashboard would show has something real behind it, the sync is slow enough to
 /// watch, and nothing is left running afterwards. Each demo runs on ports of its own.
-@Suite("make demo", .timeLimit(.minutes(3)))
+@Suite("make demo", .budget(minutes: 3))
 struct DemoTests {
     struct Run {
         let result: Shell.Result

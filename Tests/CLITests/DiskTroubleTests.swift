@@ -7,7 +7,7 @@ extension ReliabilitySuites {
     /// The checkpoint directory fills up or cannot be written: the run stops scheduling new work
     /// and exits with a clear error instead of going on without a checkpoint, and what is on disk
     /// always reads back whole.
-    @Suite("disk trouble", .timeLimit(.minutes(6)))
+    @Suite("disk trouble", .budget(minutes: 6))
     struct DiskTroubleTests {
         @Test("the checkpoint disk fills up mid-run: no new work, exit 2 naming the file, nothing torn on disk, resumable once freed",
               .enabled(if: Tmpfs.isAvailable, "needs root to mount a small tmpfs"))

@@ -7,7 +7,7 @@ extension ReliabilitySuites {
     /// A sync through proxies that inject seeded faults on both sides (resets mid-body, 408/500/503,
     /// 429 with Retry-After, stalls longer than the low-speed limit, truncated bodies): it must
     /// finish with every tag copied and every digest verified by skopeo against the real registries.
-    @Suite("fault injection", .timeLimit(.minutes(5)))
+    @Suite("fault injection", .budget(minutes: 5))
     struct FaultInjectionTests {
         /// `FREIGHTLINER_FAULT_SEED` replays a run's faults; the default keeps CI reproducible.
         static var seed: UInt64 {

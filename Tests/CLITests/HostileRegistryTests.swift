@@ -7,7 +7,7 @@ extension ReliabilitySuites {
     /// Copies from (and to) a hostile registry into a real one: each misbehaviour fails cleanly,
     /// with a message that says what was wrong, leaves no partial image at the destination, and no
     /// credential goes to a host it does not belong to.
-    @Suite("hostile registries", .timeLimit(.minutes(3)))
+    @Suite("hostile registries", .budget(minutes: 3))
     struct HostileRegistryTests {
         /// The stalled-transfer window, shortened so a slowloris is caught in seconds.
         static let environment = ["FREIGHTLINER_LOW_SPEED_TIME": "2"]

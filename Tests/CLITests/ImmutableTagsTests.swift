@@ -7,7 +7,7 @@ extension ReliabilitySuites {
     /// `--immutable-tags`: a re-sync of an unchanged tree of immutable tags costs the tag
     /// listings and nothing per tag, counted with the summary's `requests`; a moved mutable tag
     /// is still caught, and `--verify` checks everything.
-    @Suite("immutable tags", .timeLimit(.minutes(5)))
+    @Suite("immutable tags", .budget(minutes: 5))
     struct ImmutableTagsTests {
         struct Setup {
             let source = try! TestRegistry.start()

@@ -7,7 +7,7 @@ extension ReliabilitySuites {
     /// `freightliner run JOBS.yaml`: several syncs as one run, against real registries (one behind
     /// htpasswd, its credentials in a moto secret), verified with skopeo; every kind of mistake in
     /// a file named with its line and key; the command line winning over the file.
-    @Suite("job files", .timeLimit(.minutes(6)))
+    @Suite("job files", .budget(minutes: 6))
     struct JobFileTests {
         static func write(_ text: String, in directory: TemporaryDirectory, name: String = "jobs.yaml") throws -> String {
             let path = directory.file(name)

@@ -6,7 +6,7 @@ import Testing
 extension ReliabilitySuites {
     /// `--metrics-listen`: scraped with the Prometheus Python client's parser and checked against
     /// the run's own summary; `/healthz` through a failed and an overdue cycle.
-    @Suite("metrics and health", .timeLimit(.minutes(5)))
+    @Suite("metrics and health", .budget(minutes: 5))
     struct MetricsTests {
         /// What a scrape found: every sample, and the raw text.
         struct Scrape {

@@ -7,7 +7,7 @@ extension ReliabilitySuites {
     /// What an operator on a bastion host relies on: skopeo's option spellings, quiet and verbose
     /// output with a time on every line, visible retries, a shared rate limit, and errors that name
     /// the bad value with the right exit status.
-    @Suite("operator habits", .timeLimit(.minutes(5)))
+    @Suite("operator habits", .budget(minutes: 5))
     struct OperatorHabitsTests {
         /// Whether a plain line starts with its time (`2026-12-01T10:00:00Z `).
         static func isStamped(_ line: String) -> Bool { line.prefixMatch(of: #/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /#) != nil }

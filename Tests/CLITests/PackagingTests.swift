@@ -6,7 +6,7 @@ import Testing
 /// What a bastion host gets: the release binary and the Debian package `make test` built first
 /// (`make deb`), run where the Swift toolchain is not, checked by lintian, installed from a
 /// copied source tree.
-@Suite("packaging", .serialized, .timeLimit(.minutes(10)))
+@Suite("packaging", .serialized, .budget(minutes: 10))
 struct PackagingTests {
     /// The directory the Swift runtime is loaded from by a binary that does not carry it: the
     /// RUNPATH entry of the debug build under test.

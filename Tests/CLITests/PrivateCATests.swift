@@ -6,7 +6,7 @@ import Testing
 extension ReliabilitySuites {
     /// Registries whose certificates only a private CA vouches for, and one that requires client
     /// certificates (distribution's `http.tls.clientcas`): trusted the ways skopeo users trust them.
-    @Suite("private certificate authorities", .timeLimit(.minutes(5)))
+    @Suite("private certificate authorities", .budget(minutes: 5))
     struct PrivateCATests {
         struct Setup {
             let authority = try! TestCertificateAuthority()

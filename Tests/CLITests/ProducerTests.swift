@@ -7,7 +7,7 @@ extension ReliabilitySuites {
     /// Images as real tools make them (buildah, podman, skopeo, oras-py), synced and copied, then
     /// read back by tools that did not write them: skopeo (digests with `inspect --raw`, every blob
     /// with `skopeo copy`), umoci for layouts, and curl for artifacts skopeo cannot pull.
-    @Suite("images made by real tools", .timeLimit(.minutes(10)))
+    @Suite("images made by real tools", .budget(minutes: 10))
     struct ProducerTests {
         /// One source registry filled by the producers, shared read-only by every test here.
         final class Source: Sendable {

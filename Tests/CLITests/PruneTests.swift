@@ -7,7 +7,7 @@ extension ReliabilitySuites {
     /// `sync --prune` against real registries: exactly the vanished tags go; nothing goes when a
     /// listing was not whole or more than `--prune-max` would; a registry that refuses deletes
     /// is said once; a prune killed half way resumes without repeating a deletion.
-    @Suite("prune", .timeLimit(.minutes(5)))
+    @Suite("prune", .budget(minutes: 5))
     struct PruneTests {
         struct Setup {
             let source = try! TestRegistry.start()

@@ -6,7 +6,7 @@ import Testing
 extension ReliabilitySuites {
     /// Registries that ration: a source that states its pull allowance as Docker Hub does (the
     /// test proxy's `--pull-limit`, over a real registry), and `--requests-per-second`.
-    @Suite("rate-limited registries", .timeLimit(.minutes(5)))
+    @Suite("rate-limited registries", .budget(minutes: 5))
     struct RateLimitTests {
         struct Setup {
             let source = try! TestRegistry.start()

@@ -8,7 +8,7 @@ extension ReliabilitySuites {
     /// and signatures laid out as cosign lays them, carried by `copy` and `sync` through the
     /// distribution spec's fallback tag (distribution 2.8 has no referrers API) and through the
     /// API of `registry_proxy.py --referrers`, and read back with curl, digest by digest.
-    @Suite("referrers", .timeLimit(.minutes(8)))
+    @Suite("referrers", .budget(minutes: 8))
     struct ReferrersTests {
         /// What `oras_artifacts.py` pushed.
         struct Pushed: Decodable {

@@ -5,7 +5,7 @@ import Testing
 
 /// `freightliner secrets …` and `copy --*-creds-secret`, run as a user would, against moto
 /// (with signature checking), the Google test server and real registries.
-@Suite(.timeLimit(.minutes(7))) struct SecretsCLITests {
+@Suite(.budget(minutes: 7)) struct SecretsCLITests {
     let moto: MotoServer
 
     init() async throws { moto = try await MotoServer.started() }

@@ -14,7 +14,7 @@ extension ReliabilitySuites {
     /// 127.0.0.1 itself (RFC 6761), while freightliner treats only `localhost`, 127.0.0.0/8 and
     /// [::1] as loopback. The name is therefore an ordinary remote host to freightliner, with no
     /// DNS or /etc/hosts change needed.
-    @Suite("security defaults", .timeLimit(.minutes(3)))
+    @Suite("security defaults", .budget(minutes: 3))
     struct SecurityDefaultsTests {
         static let layoutTag = "oci-single"
 

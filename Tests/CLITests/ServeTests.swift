@@ -6,7 +6,7 @@ import Testing
 extension ReliabilitySuites {
     /// `freightliner serve JOBS.yaml`: cycles on a schedule against real registries, SIGHUP
     /// reloads, SIGTERM stops cleanly, and an interrupted cycle resumes on the next start.
-    @Suite("serve", .timeLimit(.minutes(6)))
+    @Suite("serve", .budget(minutes: 6))
     struct ServeTests {
         static func events(_ path: String, _ name: String) -> [[String: Any]] {
             CLI.jsonLines(contents(of: path)).filter { $0["event"] as? String == name }

@@ -7,7 +7,7 @@ extension ReliabilitySuites {
     /// A tree split across processes as a Kubernetes Indexed Job splits it: N processes with
     /// `JOB_COMPLETION_INDEX` and `JOB_COMPLETIONS`, one checkpoint directory, real registries;
     /// a shard killed and started again with the same index, as the Job controller would.
-    @Suite("shards", .timeLimit(.minutes(5)))
+    @Suite("shards", .budget(minutes: 5))
     struct ShardTests {
         /// `plan --shards N --json`: each shard's repositories, by name.
         static func plan(_ source: String, shards: Int, _ extra: [String] = []) throws -> (parts: [[String]], object: [String: Any]) {

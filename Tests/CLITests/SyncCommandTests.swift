@@ -5,7 +5,7 @@ import FreightTestSupport
 import Testing
 
 /// `freightliner sync`, `resume` and `checkpoints` against real registries, verified by skopeo.
-@Suite("sync and resume", .timeLimit(.minutes(8)))
+@Suite("sync and resume", .budget(minutes: 8))
 struct SyncCommandTests {
     /// Two registries (the source's catalog paginates by 2) and the corpus behind a proxy that
     /// paginates tags/list by 10 and can slow blob reads.

@@ -5,7 +5,7 @@ import FreightTestSupport
 import Testing
 
 /// The AWS credential chain's file and environment sources, region and endpoint resolution.
-@Suite(.timeLimit(.minutes(6))) struct AWSConfigurationTests {
+@Suite(.budget(minutes: 6)) struct AWSConfigurationTests {
     let directory = TemporaryDirectory("aws-config")
 
     func environment(_ extra: [String: String] = [:]) -> [String: String] {

@@ -7,7 +7,7 @@ import Testing
 
 /// The JSON-protocol client, instance metadata and ECR, against a real moto_server that checks
 /// SigV4 signatures.
-@Suite(.timeLimit(.minutes(6))) struct AWSMotoTests {
+@Suite(.budget(minutes: 6)) struct AWSMotoTests {
     let moto: MotoServer
     let http = HTTPClient()
 

@@ -2,8 +2,9 @@ import Foundation
 import FreightCloud
 import FreightCore
 import Testing
+import FreightTestSupport
 
-@Suite(.timeLimit(.minutes(8))) struct CloudExpiringCacheTests {
+@Suite(.budget(minutes: 8)) struct CloudExpiringCacheTests {
     @Test func servesUntilTheMarginThenRefetches() async throws {
         let now = Locked(Date(timeIntervalSince1970: 1_000_000))
         let cache = ExpiringCache<Int>(clock: WallClock { now.value }, refreshMargin: 60)

@@ -7,7 +7,7 @@ import Testing
 
 /// RS256 signing, the OAuth2 JWT bearer flow, the metadata server and token caching, through
 /// the spec-faithful Google server (no emulator exists here).
-@Suite(.timeLimit(.minutes(6))) struct GoogleAuthTests {
+@Suite(.budget(minutes: 6)) struct GoogleAuthTests {
     let google: GoogleSecretServer
     let http = HTTPClient()
 

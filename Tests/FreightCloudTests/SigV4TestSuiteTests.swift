@@ -3,11 +3,12 @@ import FreightCloud
 import FreightCore
 import FreightHTTP
 import Testing
+import FreightTestSupport
 
 /// AWS's published Signature Version 4 test suite (aws-sig-v4-test-suite, 2015-08-30 edition, as
 /// shipped with botocore and the AWS SDKs): each vector is a raw request and the Authorization
 /// header AWS computes for it with the example credentials below.
-@Suite(.timeLimit(.minutes(1))) struct SigV4TestSuiteTests {
+@Suite(.budget(minutes: 1)) struct SigV4TestSuiteTests {
     static let credentials = AWSCredentials(accessKeyID: "AKIDEXAMPLE",
                                             secretAccessKey: Secret("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"), source: "test suite")
     static let sessionToken = "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA=="

@@ -1,7 +1,8 @@
 import FreightCore
 import Testing
+import FreightTestSupport
 
-@Suite("Digests", .timeLimit(.minutes(1)))
+@Suite("Digests", .budget(minutes: 1))
 struct DigestTests {
     @Test("SHA-256 of known input")
     func knownVector() {
@@ -36,7 +37,7 @@ struct DigestTests {
     }
 }
 
-@Suite("Secrets never print", .timeLimit(.minutes(1)))
+@Suite("Secrets never print", .budget(minutes: 1))
 struct SecretTests {
     @Test("description, interpolation, dump and reflection show <redacted>")
     func redacted() {

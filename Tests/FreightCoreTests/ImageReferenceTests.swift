@@ -1,7 +1,8 @@
 import FreightCore
 import Testing
+import FreightTestSupport
 
-@Suite("Image references", .timeLimit(.minutes(1)))
+@Suite("Image references", .budget(minutes: 1))
 struct ImageReferenceTests {
     @Test("Docker Hub defaults: docker.io and library/")
     func dockerHubDefaults() throws {
@@ -85,7 +86,7 @@ struct ImageReferenceTests {
     }
 }
 
-@Suite("Locations", .timeLimit(.minutes(1)))
+@Suite("Locations", .budget(minutes: 1))
 struct ImageLocationTests {
     @Test("oci:DIR[:TAG] and registry references")
     func locations() throws {

@@ -1,8 +1,9 @@
 import Foundation
 import FreightCore
 import Testing
+import FreightTestSupport
 
-@Suite("Manifests", .timeLimit(.minutes(1)))
+@Suite("Manifests", .budget(minutes: 1))
 struct ManifestTests {
     let hex = String(repeating: "1", count: 64)
 

@@ -6,7 +6,7 @@ import Testing
 
 /// `serve`'s schedules: durations, and cron expressions checked against a second, independent
 /// matcher (integer civil-date arithmetic in UTC, minute by minute) over generated expressions.
-@Suite("schedules", .timeLimit(.minutes(2)))
+@Suite("schedules", .budget(minutes: 2))
 struct ScheduleTests {
     static var utc: Calendar {
         var calendar = Calendar(identifier: .gregorian)

@@ -7,7 +7,7 @@ import Testing
 /// How one blob reaches a destination repository: skipped when there, mounted from a sibling,
 /// uploaded otherwise, one move at a time per blob and store. In-process, against
 /// `MemoryRegistry`, whose request log shows what the mover asked for.
-@Suite("blob moves in memory", .timeLimit(.minutes(1)))
+@Suite("blob moves in memory", .budget(minutes: 1))
 struct BlobMoverTests {
     let source = MemoryRegistry(name: "source")
     var app: MemoryRepository { source.repository("team/app") }
@@ -81,7 +81,7 @@ struct BlobMoverTests {
         await rig.locations.record(mounted.digest, in: "mirror/other")
         let first = Task { try await rig.move(stuck, from: app, to: mirror) }
         try await gate.arrived()
-        let others = try await within(.seconds(2), "a mount and a HEAD while the only upload permit is taken") {
+        let others = try await within(.seconds(10), "a mount and a HEAD while the only upload permit is taken") {
             (try? await rig.move(mounted, from: app, to: mirror), try? await rig.move(there, from: app, to: mirror))
         }
         #expect(others.0 == .mounted && others.1 == .skipped)
@@ -212,12 +212,12 @@ struct BlobMoverTests {
         let move = Task { try await rig.move(blob, from: app, to: mirror) }
         try await gate.arrived()
         move.cancel()
-        let result = try await within(.seconds(2), "the cancelled move") { await move.result }
+        let result = try await within(.seconds(10), "the cancelled move") { await move.result }
         #expect(throws: CancellationError.self) { try result.get() }
         #expect(destination.count(.uploadAbort, of: blob.digest) == 1)
         #expect(destination.count(.blobUpload) == 0, "half a blob was never completed")
         #expect(mirror.contents.blobs.isEmpty)
-        let again = try await within(.seconds(2), "a move after the cancelled one") { try? await rig.move(blob, from: app, to: mirror) }
+        let again = try await within(.seconds(10), "a move after the cancelled one") { try? await rig.move(blob, from: app, to: mirror) }
         #expect(again == .uploaded)
         #expect(mirror.contents.blobs[blob.digest]?.count == 100_000)
     }

@@ -4,7 +4,7 @@ import FreightCore
 import FreightTestSupport
 import Testing
 
-@Suite("Checkpoints", .timeLimit(.minutes(8)))
+@Suite("Checkpoints", .budget(minutes: 8))
 struct CheckpointTests {
     func record(tags: Int = 3, id: String = "run-1") -> RunRecord {
         let settings = RunSettings(source: RegistryPrefix(registry: "a:1", prefix: ""), destination: RegistryPrefix(registry: "b:2", prefix: "m"),

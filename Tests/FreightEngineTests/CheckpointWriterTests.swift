@@ -6,7 +6,7 @@ import Testing
 
 /// The checkpoint writer on a disk that runs out of room: what it leaves always reads back
 /// whole, as the last state that was durable.
-@Suite("checkpoint writer on a full disk", .enabled(if: Tmpfs.isAvailable, "needs root to mount a small tmpfs"), .timeLimit(.minutes(6)))
+@Suite("checkpoint writer on a full disk", .enabled(if: Tmpfs.isAvailable, "needs root to mount a small tmpfs"), .budget(minutes: 6))
 struct CheckpointWriterTests {
     static func record(_ runID: String, tags: Int) throws -> RunRecord {
         let settings = RunSettings(source: try RegistryPrefix(parsing: "src.example:5000/team"),

@@ -1,11 +1,12 @@
 import Foundation
 import FreightCore
 @testable import FreightEngine
+import FreightTestSupport
 import Testing
 
 /// Which learned layer rewrites a run trusts: only its own encoder's, since another encoder
 /// compresses the same layer to other bytes.
-@Suite("compression cache")
+@Suite("compression cache", .budget(minutes: 1))
 struct CompressionCacheTests {
     static func rewrite(_ seed: UInt8, encoder: String?) -> LayerRewrite {
         LayerRewrite(original: Digest.sha256(of: [seed]), originalSize: 1000, algorithm: .gzip, level: 6,

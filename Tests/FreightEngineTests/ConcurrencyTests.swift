@@ -4,7 +4,7 @@ import FreightHTTP
 import FreightTestSupport
 import Testing
 
-@Suite("Scheduling primitives and gzip", .timeLimit(.minutes(7)))
+@Suite("Scheduling primitives and gzip", .budget(minutes: 7))
 struct ConcurrencyTests {
     @Test("the semaphore serves waiters first come, first served, and never exceeds its permits")
     func semaphoreOrder() async throws {
@@ -45,7 +45,7 @@ struct ConcurrencyTests {
     }
 }
 
-@Suite("Byte channel", .timeLimit(.minutes(7)))
+@Suite("Byte channel", .budget(minutes: 7))
 struct ByteChannelTests {
     @Test("a fast writer waits for a slow reader: memory stays within capacity plus one chunk")
     func backpressure() async throws {

@@ -7,7 +7,7 @@ import Testing
 /// Manifest pushes into a repository: each child once, never while a parent that names it is
 /// verified, a lost child pushed again, and an error that names the missing child. In-process,
 /// against `MemoryRegistry`, which refuses an index as distribution does.
-@Suite("manifest pushes", .timeLimit(.minutes(5)))
+@Suite("manifest pushes", .budget(minutes: 5))
 struct ManifestPusherTests {
     /// A two-platform index over config-less images (the pusher never reads blobs), and a nested
     /// index over it.

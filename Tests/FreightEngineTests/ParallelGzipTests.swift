@@ -7,7 +7,7 @@ import Testing
 /// The block-parallel gzip encoder: the same bytes whatever the thread count and the chunking of
 /// its input, one gzip member that GNU gzip and Python's zlib read back, about the size of one
 /// zlib stream. Correctness only: its speed is measured by `make bench`.
-@Suite("parallel gzip", .timeLimit(.minutes(2)))
+@Suite("parallel gzip", .budget(minutes: 2))
 struct ParallelGzipTests {
     static let block = ParallelGzipEncoder.blockSize
 

@@ -1,7 +1,8 @@
 @testable import FreightEngine
 import Testing
+import FreightTestSupport
 
-@Suite("Plan filters", .timeLimit(.minutes(1)))
+@Suite("Plan filters", .budget(minutes: 1))
 struct PlanTests {
     @Test("globs: * stays within a component, ** crosses them", arguments: [
         ("team/*", "team/web", true), ("team/*", "team/workers/queue", false), ("team/**", "team/workers/queue", true),

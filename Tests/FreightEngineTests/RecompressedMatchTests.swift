@@ -1,9 +1,10 @@
 import FreightCore
 @testable import FreightEngine
 import Testing
+import FreightTestSupport
 
 /// When a destination image counts as the source image recompressed (and a re-run skips it).
-@Suite("recompressed images", .timeLimit(.minutes(1)))
+@Suite("recompressed images", .budget(minutes: 1))
 struct RecompressedMatchTests {
     static func blob(_ seed: UInt8, _ type: String, size: Int64 = 100) -> Descriptor {
         Descriptor(mediaType: type, digest: Digest.sha256(of: [seed]), size: size)

@@ -20,7 +20,7 @@ private struct StartedRun {
     func proceed() { run.proceed() }
 
     /// The run's summary; a `Timeout` when it does not end within `limit`.
-    func finished(within limit: Duration = .seconds(5)) async throws -> RunSummary {
+    func finished(within limit: Duration = .seconds(30)) async throws -> RunSummary {
         let run = self.run
         return try await within(limit, "the end of the run") { await run.summary }
     }
@@ -48,7 +48,7 @@ private func startRun(_ repositories: [RepositoryJob], record: RunRecord, writer
 /// Whole runs: many repositories under one scheduler, the summary they end with, and what
 /// stopping, abandoning, cancelling or a checkpoint that cannot be written does to the tags in
 /// flight and those not started. In-process, against `MemoryRegistry`.
-@Suite("replication runs in memory", .timeLimit(.minutes(1)))
+@Suite("replication runs in memory", .budget(minutes: 1))
 struct ReplicatorTests {
     let source = MemoryRegistry(name: "source")
 
@@ -236,7 +236,7 @@ struct ReplicatorTests {
         let run = startRun(jobs, record: record, paused: true)
         try await eventually("the run planned") { run.events.value.contains { if case .planned = $0 { true } else { false } } }
         run.stop()
-        let summary = try await run.finished(within: .seconds(1))
+        let summary = try await run.finished(within: .seconds(10))
         #expect(summary.status == .interrupted && summary.tags.copied == 0)
         #expect(run.states().allSatisfy { $0 == .pending })
         #expect(source.requests.isEmpty && destination.requests.isEmpty)
@@ -262,7 +262,7 @@ struct ReplicatorTests {
         try await gate.arrived()
         run.stop()
         run.abandon()
-        let summary = try await run.finished(within: .seconds(1))
+        let summary = try await run.finished(within: .seconds(10))
 
         #expect(summary.status == .interrupted && summary.exitStatus == .interrupted)
         #expect(summary.tags.copied == 0 && summary.tags.failed == 0 && summary.failures.isEmpty, "\(summary.failures)")
@@ -294,7 +294,7 @@ struct ReplicatorTests {
         let handle = run.run
         let waiter = Task { await handle.summary }
         waiter.cancel()
-        let summary = try await run.finished(within: .seconds(2))
+        let summary = try await run.finished(within: .seconds(10))
         #expect(await waiter.value == summary)
         #expect(summary.status == .interrupted && summary.tags.failed == 0)
         #expect(run.states() == [.pending])

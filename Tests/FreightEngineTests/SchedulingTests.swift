@@ -6,7 +6,7 @@ import FreightTestSupport
 import Testing
 
 /// The order work gets done in: small work is not held up behind big blobs.
-@Suite("scheduling", .timeLimit(.minutes(1)))
+@Suite("scheduling", .budget(minutes: 1))
 struct SchedulingTests {
     @Test("a tag of small blobs finishes while big layers hold every upload permit")
     func smallTagsNotStarved() async throws {

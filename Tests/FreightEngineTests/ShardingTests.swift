@@ -4,7 +4,7 @@ import FreightCore
 import FreightTestSupport
 import Testing
 
-@Suite("sharding", .timeLimit(.minutes(1)))
+@Suite("sharding", .budget(minutes: 1))
 struct ShardingTests {
     /// Repository paths of a plausible tree: teams, services, a few deep ones.
     static func paths(_ count: Int, seed: UInt64 = 7) -> [String] {

@@ -5,7 +5,7 @@ import FreightTestSupport
 import Testing
 
 /// The libcurl client against a real registry on loopback.
-@Suite("HTTP client", .timeLimit(.minutes(8)))
+@Suite("HTTP client", .budget(minutes: 8))
 struct HTTPClientTests {
     @Test("many requests reuse a few connections")
     func connectionReuse() async throws {

@@ -8,7 +8,7 @@ import Testing
 
 /// Registry credentials that come from documents (secrets), ECR and Google, and the ECR
 /// repository-creation hook, against a real registry, moto and the Google test server.
-@Suite(.timeLimit(.minutes(6))) struct CloudRegistryAuthTests {
+@Suite(.budget(minutes: 6)) struct CloudRegistryAuthTests {
     // MARK: Credential documents
 
     @Test func aUsernamePasswordDocumentServesEveryRegistry() throws {

@@ -4,7 +4,7 @@ import FreightRegistry
 import FreightTestSupport
 import Testing
 
-@Suite("OCI image layouts", .timeLimit(.minutes(6)))
+@Suite("OCI image layouts", .budget(minutes: 6))
 struct OCILayoutTests {
     @Test("reads tags, manifests and blobs written by the image builder")
     func reads() async throws {

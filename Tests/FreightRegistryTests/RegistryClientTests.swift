@@ -6,7 +6,7 @@ import FreightTestSupport
 import Testing
 
 /// The Distribution API client against real docker-registry processes.
-@Suite("Registry client", .timeLimit(.minutes(8)))
+@Suite("Registry client", .budget(minutes: 8))
 struct RegistryClientTests {
     let http = HTTPClient()
 

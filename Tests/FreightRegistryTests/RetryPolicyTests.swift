@@ -1,10 +1,11 @@
 import FreightCore
 @testable import FreightRegistry
 import Testing
+import FreightTestSupport
 
 /// What is retried, and how long the wait is: the registry's Retry-After when it gives one,
 /// else exponential backoff with jitter.
-@Suite("retry policy", .timeLimit(.minutes(6)))
+@Suite("retry policy", .budget(minutes: 6))
 struct RetryPolicyTests {
     static func failure(_ status: Int, retryAfter: Double? = nil) -> RegistryError {
         RegistryError(status: status, code: nil, message: "injected", operation: "test", retryAfter: retryAfter)

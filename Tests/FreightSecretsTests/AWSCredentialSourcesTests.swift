@@ -11,7 +11,7 @@ import Testing
 /// Identity Center. Each is used to read a Secrets Manager secret from a moto_server that checks
 /// every signature (moto serves STS; the container and SSO endpoints are small servers written
 /// to their contracts, handing out moto keys).
-@Suite("AWS credential sources", .timeLimit(.minutes(5)))
+@Suite("AWS credential sources", .budget(minutes: 5))
 struct AWSCredentialSourcesTests {
     let moto: MotoServer
     let http = HTTPClient()

@@ -7,7 +7,7 @@ import FreightTestSupport
 import Testing
 
 /// AWS Secrets Manager against a real moto_server with SigV4 checking on.
-@Suite(.timeLimit(.minutes(6))) struct AWSSecretsManagerTests {
+@Suite(.budget(minutes: 6)) struct AWSSecretsManagerTests {
     let moto: MotoServer
     let http = HTTPClient()
 

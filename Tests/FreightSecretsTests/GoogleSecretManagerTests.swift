@@ -8,7 +8,7 @@ import Testing
 
 /// Google Secret Manager through the spec-faithful test server (no emulator exists here): the
 /// OAuth2 JWT bearer flow, base64 payloads, and Google's 401/403/404 answers.
-@Suite(.timeLimit(.minutes(6))) struct GoogleSecretManagerTests {
+@Suite(.budget(minutes: 6)) struct GoogleSecretManagerTests {
     let google: GoogleSecretServer
     let http = HTTPClient()
 

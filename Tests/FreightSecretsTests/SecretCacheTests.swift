@@ -8,7 +8,7 @@ import Testing
 
 /// The cache in front of the providers: one fetch per secret per TTL, status notifications
 /// with times and never values, and the last good value kept when a refresh fails.
-@Suite(.timeLimit(.minutes(6))) struct SecretCacheTests {
+@Suite(.budget(minutes: 6)) struct SecretCacheTests {
     let google: GoogleSecretServer
     let http = HTTPClient()
 

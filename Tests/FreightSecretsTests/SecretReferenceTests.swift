@@ -1,8 +1,9 @@
 import FreightCore
 import FreightSecrets
 import Testing
+import FreightTestSupport
 
-@Suite(.timeLimit(.minutes(1))) struct SecretReferenceTests {
+@Suite(.budget(minutes: 1)) struct SecretReferenceTests {
     @Test(arguments: [
         "aws-sm://prod/registry",
         "aws-sm://prod/registry#password",
@@ -74,7 +75,7 @@ import Testing
     }
 }
 
-@Suite(.timeLimit(.minutes(1))) struct SecretFieldTests {
+@Suite(.budget(minutes: 1)) struct SecretFieldTests {
     let reference = try! SecretReference(parsing: "aws-sm://prod/registry#password")
 
     @Test func extractsStringsNumbersAndBooleans() throws {

@@ -3,10 +3,11 @@ import FreightCore
 import FreightEngine
 import Testing
 @testable import FreightTUI
+import FreightTestSupport
 
 /// The numbers a frame shows add up, checked against the events they come from (not against
 /// the golden frames, which were recorded from the same code).
-@Suite("frame totals", .timeLimit(.minutes(1)))
+@Suite("frame totals", .budget(minutes: 1))
 struct FrameTotalsTests {
     /// Bytes each repository's tags uploaded, as the events' tag stats say.
     static func tagBytes(_ events: [(Double, ReplicationEvent)]) -> [String: Int64] {

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 @testable import FreightTUI
+import FreightTestSupport
 
-@Suite("TUI golden frames", .timeLimit(.minutes(1)))
+@Suite("TUI golden frames", .budget(minutes: 1))
 struct GoldenFrameTests {
     static let sizes = [(80, 24), (120, 40)]
 

@@ -2,8 +2,9 @@ import Foundation
 import FreightEngine
 import Testing
 @testable import FreightTUI
+import FreightTestSupport
 
-@Suite("TUI keys and commands", .timeLimit(.minutes(1)))
+@Suite("TUI keys and commands", .budget(minutes: 1))
 struct InputTests {
     @Test("j and k move through the repositories as shown, Enter focuses the tags, Esc goes back")
     func navigation() {

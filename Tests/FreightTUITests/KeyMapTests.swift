@@ -3,7 +3,7 @@ import FreightTestSupport
 import Testing
 @testable import FreightTUI
 
-@Suite("TUI key map", .timeLimit(.minutes(1)))
+@Suite("TUI key map", .budget(minutes: 1))
 struct KeyMapTests {
     static let readme = Paths.root + "/README.md"
     static let begin = "<!-- keys: generated from KeyMap.bindings; FREIGHTLINER_RECORD_GOLDEN=1 swift test rewrites it -->\n"

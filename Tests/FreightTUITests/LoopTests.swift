@@ -20,7 +20,7 @@ final class TestClock: Sendable {
     func read() -> Date { now.withLock { $0 = $0.addingTimeInterval(0.001); return $0 } }
 }
 
-@Suite("TUI loop", .timeLimit(.minutes(6)))
+@Suite("TUI loop", .budget(minutes: 6))
 struct LoopTests {
     /// A deadline for waits only a failing test reaches. In the full suite a wait of milliseconds
     /// took 55 s (measured on main, 2 cores): the loop's event pump needs a pool thread, and

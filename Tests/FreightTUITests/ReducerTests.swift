@@ -3,8 +3,9 @@ import FreightCore
 import FreightEngine
 import Testing
 @testable import FreightTUI
+import FreightTestSupport
 
-@Suite("TUI reducer", .timeLimit(.minutes(1)))
+@Suite("TUI reducer", .budget(minutes: 1))
 struct ReducerTests {
     @Test("the plan lists every repository and tag; tags done earlier count as done")
     func plan() {

@@ -2,8 +2,9 @@ import Foundation
 import FreightEngine
 import Testing
 @testable import FreightTUI
+import FreightTestSupport
 
-@Suite("TUI layout and rendering", .timeLimit(.minutes(1)))
+@Suite("TUI layout and rendering", .budget(minutes: 1))
 struct RenderTests {
     static let sizes: [(Int, Int)] = [(60, 18), (61, 19), (79, 23), (80, 24), (99, 30), (100, 30), (120, 40), (160, 50), (237, 70)]
 

@@ -3,7 +3,7 @@ import FreightTestSupport
 import Testing
 @testable import FreightTUI
 
-@Suite("TUI themes", .timeLimit(.minutes(1)))
+@Suite("TUI themes", .budget(minutes: 1))
 struct ThemeTests {
     static let repositoryThemes = Paths.root + "/themes"
 
@@ -111,7 +111,7 @@ struct ThemeTests {
     }
 }
 
-@Suite("TUI colour tiers", .timeLimit(.minutes(1)))
+@Suite("TUI colour tiers", .budget(minutes: 1))
 struct ColorTierTests {
     @Test("the tier comes from terminfo's colour count, NO_COLOR and has_colors")
     func detection() {

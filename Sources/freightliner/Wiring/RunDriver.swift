@@ -104,36 +104,14 @@ struct RunDriver {
         }
     }
 
+    /// A run started already (`serve`'s cycles, whose dashboard is serve's own), in lines.
     func show(_ run: RunningReplication, info: RunInfo) async -> ExitStatus {
-        if case .dashboard(let options) = output {
-            switch await Dashboard.open(options) {
-            case .success(let dashboard):
-                return await show(run, info: info, on: dashboard)
-            case .failure(let reason):
-                printError("no dashboard (\(reason)); plain output instead")
-            }
-        }
         let signals = handlesSignals ? SignalHandler { run.interrupt(reason: Self.interruptReason($0)) } : nil
         await report(run.events)
         let summary = await run.summary
         signals?.cancel()
         Self.reportCheckpointFailure(summary, info: info)
         return summary.exitStatus
-    }
-
-    /// The run under the dashboard: signals go to the dashboard (a first one stops like `q`,
-    /// a second abandons transfers), and once it closes the summary is printed, so the outcome
-    /// stays in the terminal's scrollback.
-    private func show(_ run: RunningReplication, info: RunInfo, on dashboard: Dashboard) async -> ExitStatus {
-        let signals = handlesSignals ? SignalHandler { dashboard.interrupt(signal: $0) } : nil
-        let status = await dashboard.show(LiveRun(run))
-        signals?.cancel()
-        let summary = await run.summary
-        for line in PlainReporter.summaryLines(summary, dryRun: info.dryRun, resume: info.resumeCommand) {
-            PlainReporter.print(line)
-        }
-        Self.reportCheckpointFailure(summary, info: info)
-        return status
     }
 
     static func interruptReason(_ signal: String) -> String {
