@@ -34,20 +34,6 @@ struct DemoTests {
         return Run(result: result, ports: ports)
     }
 
-    static func listening(_ port: Int) -> Bool {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
-
     @Test("the live demo: a throttled source, recompressed layers, destination credentials from a moto secret; all cleaned up")
     func liveDemo() async throws {
         let run = try await demo([:])
@@ -89,7 +75,7 @@ struct DemoTests {
         #expect(bytes > 0 && seconds >= bytes / rate - 0.25, "\(bytes) bytes in \(seconds) s through a \(rate) B/s link")
 
         // Cleanup: the registries, the proxy and moto_server are gone with the script.
-        for port in run.ports { #expect(!Self.listening(port), "port \(port) still listening after the demo") }
+        for port in run.ports { #expect(!ServerProcess.accepts(port: port), "port \(port) still listening after the demo") }
     }
 
     @Test("DEMO_FAST=1 is the quick run: open registries, no compression, no secret")
@@ -101,6 +87,6 @@ struct DemoTests {
         #expect((summary.int("tags", "total") ?? 0) > 0 && summary.int("tags", "failed") == 0, "\(summary)")
         #expect(summary.int("compression", "layers") == 0, "\(summary)")
         #expect(!run.events.contains { $0.string("event") == "secret_status" }, "\(run.result.stdout)")
-        for port in run.ports { #expect(!Self.listening(port), "port \(port) still listening after the demo") }
+        for port in run.ports { #expect(!ServerProcess.accepts(port: port), "port \(port) still listening after the demo") }
     }
 }

@@ -87,7 +87,8 @@ public final class ServerProcess: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    static func accepts(port: Int) -> Bool {
+    /// Whether something on 127.0.0.1 accepts a connection on `port`.
+    public static func accepts(port: Int) -> Bool {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(socket) }
         var address = sockaddr_in()
