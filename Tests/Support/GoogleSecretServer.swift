@@ -34,16 +34,17 @@ public final class GoogleSecretServer: Sendable {
         let key = directory.file("sa-key.pem"), publicKey = directory.file("sa-public.pem")
         try Shell.check(["openssl", "genrsa", "-out", key, "2048"])
         try Shell.check(["openssl", "rsa", "-in", key, "-pubout", "-out", publicKey])
-        let port = ServerProcess.freePort()
-        host = "127.0.0.1:\(port)"
-        url = "http://\(host)"
         self.project = project
-        clientEmail = "replicator@\(project).iam.gserviceaccount.com"
-        server = try ServerProcess(["python3", "\(Paths.fixtures)/gcp_secret_manager.py", "--port", "\(port)", "--public-key", publicKey,
-                                    "--client-email", clientEmail, "--project", project,
-                                    "--client-id", Self.userClientID, "--client-secret", Self.userClientSecret,
-                                    "--refresh-token", Self.userRefreshToken],
-                                   port: port, logPath: directory.file("server.log"))
+        let clientEmail = "replicator@\(project).iam.gserviceaccount.com"
+        self.clientEmail = clientEmail
+        server = try ServerProcess.start(logPath: directory.file("server.log")) { port in
+            ["python3", "\(Paths.fixtures)/gcp_secret_manager.py", "--port", "\(port)", "--public-key", publicKey,
+             "--client-email", clientEmail, "--project", project,
+             "--client-id", Self.userClientID, "--client-secret", Self.userClientSecret,
+             "--refresh-token", Self.userRefreshToken]
+        }
+        host = "127.0.0.1:\(server.port)"
+        url = "http://\(host)"
         keyFile = directory.file("service-account.json")
         try writeKeyFile(keyFile, pem: try String(contentsOfFile: key, encoding: .utf8))
     }

@@ -19,17 +19,17 @@ public final class HostileRegistry: Sendable {
 
     /// `redirectTo`: the base URL blob redirects point to (mode `redirect`), else the collector.
     public init(mode: String, redirectTo: String? = nil) throws {
-        let collectorPort = ServerProcess.freePort()
-        collectorHost = "localhost:\(collectorPort)"
-        collector = try ServerProcess(["python3", "\(Paths.fixtures)/hostile_registry.py", "--role", "collector",
-                                       "--port", "\(collectorPort)"],
-                                      port: collectorPort, logPath: directory.file("collector.log"))
-        let port = ServerProcess.freePort()
-        host = "127.0.0.1:\(port)"
-        registry = try ServerProcess(["python3", "\(Paths.fixtures)/hostile_registry.py", "--role", "registry", "--port", "\(port)",
-                                      "--mode", mode, "--collector", collectorHost, "--user", Self.user, "--password", Self.password,
-                                      "--redirect-to", redirectTo ?? ""],
-                                     port: port, logPath: directory.file("registry.log"))
+        collector = try ServerProcess.start(logPath: directory.file("collector.log")) { port in
+            ["python3", "\(Paths.fixtures)/hostile_registry.py", "--role", "collector", "--port", "\(port)"]
+        }
+        let collectorHost = "localhost:\(collector.port)"
+        self.collectorHost = collectorHost
+        registry = try ServerProcess.start(logPath: directory.file("registry.log")) { port in
+            ["python3", "\(Paths.fixtures)/hostile_registry.py", "--role", "registry", "--port", "\(port)",
+             "--mode", mode, "--collector", collectorHost, "--user", Self.user, "--password", Self.password,
+             "--redirect-to", redirectTo ?? ""]
+        }
+        host = "127.0.0.1:\(registry.port)"
     }
 
     public var reference: String { "\(host)/\(Self.repository):\(Self.tag)" }

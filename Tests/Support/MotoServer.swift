@@ -35,20 +35,10 @@ public final class MotoServer: Sendable {
             throw ServerProcess.StartFailure(command: "moto_server", log: "not installed: run `make deps` (pip install 'moto[server]')")
         }
         directory = TemporaryDirectory("moto")
-        var lastError: (any Error)?
-        var started: (ServerProcess, Int)?
-        for _ in 0..<3 {  // a port picked as free can be taken before the server binds it
-            let port = ServerProcess.freePort()
-            do {
-                started = (try ServerProcess(["python3", "\(Paths.fixtures)/moto_sts_server.py", "-H", "127.0.0.1", "-p", "\(port)"], port: port,
-                                             logPath: directory.file("moto.log"),
-                                             environment: ["INITIAL_NO_AUTH_ACTION_COUNT": "4"]), port)
-                break
-            } catch { lastError = error }
+        server = try ServerProcess.start(logPath: directory.file("moto.log"), environment: ["INITIAL_NO_AUTH_ACTION_COUNT": "4"]) { port in
+            ["python3", "\(Paths.fixtures)/moto_sts_server.py", "-H", "127.0.0.1", "-p", "\(port)"]
         }
-        guard let (server, port) = started else { throw lastError! }
-        self.server = server
-        endpoint = "http://127.0.0.1:\(port)"
+        endpoint = "http://127.0.0.1:\(server.port)"
         let output = try Shell.check(["python3", "\(Paths.fixtures)/moto_bootstrap.py", endpoint]).stdout
         struct Key: Decodable {
             var access_key_id: String
@@ -115,13 +105,14 @@ public final class AWSCredentialEndpoint: Sendable {
     private let directory = TemporaryDirectory("aws-endpoint")
 
     public init(kind: String, token: String, keyID: String, secret: String, account: String? = nil, role: String? = nil) throws {
-        let port = ServerProcess.freePort()
-        url = "http://127.0.0.1:\(port)"
-        var arguments = ["python3", "\(Paths.fixtures)/aws_credential_endpoints.py", kind, "--port", "\(port)", "--token", token,
-                         "--key-id", keyID, "--secret", secret]
-        if let account { arguments += ["--account", account] }
-        if let role { arguments += ["--role", role] }
-        server = try ServerProcess(arguments, port: port, logPath: directory.file("endpoint.log"))
+        server = try ServerProcess.start(logPath: directory.file("endpoint.log")) { port in
+            var arguments = ["python3", "\(Paths.fixtures)/aws_credential_endpoints.py", kind, "--port", "\(port)", "--token", token,
+                             "--key-id", keyID, "--secret", secret]
+            if let account { arguments += ["--account", account] }
+            if let role { arguments += ["--role", role] }
+            return arguments
+        }
+        url = "http://127.0.0.1:\(server.port)"
     }
 
     /// `served` and `refused` requests so far.

@@ -34,7 +34,9 @@ public final class ServerProcess: Sendable {
         self.logPath = logPath
         self.process = Locked(process)
         let deadline = Date().addingTimeInterval(20)
-        while !Self.accepts(port: port) {
+        // Not `accepts(port:)`: another test's server may hold the port this one failed to bind,
+        // and a connection to it would pass for this server being up.
+        while !Self.listens(port: port, process: process.processIdentifier) {
             guard process.isRunning else {
                 let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
                 throw StartFailure(command: arguments.joined(separator: " "), log: log)
@@ -45,6 +47,19 @@ public final class ServerProcess: Sendable {
             }
             usleep(10_000)
         }
+    }
+
+    /// Starts `arguments(port)` on a free port, and on another if that one was taken from under
+    /// it by some other program before the server bound it.
+    public static func start(logPath: String, environment: [String: String] = [:],
+                             _ arguments: (_ port: Int) -> [String]) throws -> ServerProcess {
+        var lastError: (any Error)?
+        for _ in 0..<3 {
+            let port = freePort()
+            do { return try ServerProcess(arguments(port), port: port, logPath: logPath, environment: environment) }
+            catch { lastError = error }
+        }
+        throw lastError!
     }
 
     deinit { stop() }
@@ -69,8 +84,18 @@ public final class ServerProcess: Sendable {
         public var description: String { "could not start \(command):\n\(log)" }
     }
 
-    /// A port nothing listens on right now.
+    private static let handedOut = Locked<Set<Int>>([])
+
+    /// A port nothing listens on right now, and never handed out before in this test process: two
+    /// servers started at once cannot be given the same one.
     public static func freePort() -> Int {
+        while true {
+            let port = kernelChosenPort()
+            if handedOut.withLock({ $0.insert(port).inserted }) { return port }
+        }
+    }
+
+    private static func kernelChosenPort() -> Int {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(socket) }
         var address = sockaddr_in()
@@ -99,6 +124,50 @@ public final class ServerProcess: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
+        }
+    }
+
+    /// Whether process `pid` (or a process it started) holds a socket listening on `port`:
+    /// `/proc/net/tcp{,6}` names the listening sockets' inodes, `/proc/PID/fd` the process's.
+    public static func listens(port: Int, process pid: Int32) -> Bool {
+        let listening = listeningInodes(port: port)
+        guard !listening.isEmpty else { return false }
+        var pending = [pid]
+        var seen = Set<Int32>()
+        while let next = pending.popLast() {
+            guard seen.insert(next).inserted else { continue }
+            let descriptors = "/proc/\(next)/fd"
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: descriptors)) ?? [] {
+                guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(descriptors)/\(name)"),
+                      target.hasPrefix("socket:["), target.hasSuffix("]") else { continue }
+                if listening.contains(String(target.dropFirst(8).dropLast())) { return true }
+            }
+            pending += children(of: next)
+        }
+        return false
+    }
+
+    private static func listeningInodes(port: Int) -> Set<String> {
+        var inodes = Set<String>()
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                guard fields.count > 9, fields[3] == "0A",
+                      let colon = fields[1].lastIndex(of: ":"),
+                      Int(fields[1][fields[1].index(after: colon)...], radix: 16) == port else { continue }
+                inodes.insert(String(fields[9]))
+            }
+        }
+        return inodes
+    }
+
+    private static func children(of pid: Int32) -> [Int32] {
+        let tasks = "/proc/\(pid)/task"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []).flatMap { task in
+            ((try? String(contentsOfFile: "\(tasks)/\(task)/children", encoding: .utf8)) ?? "")
+                .split(separator: " ").compactMap { Int32($0) }
         }
     }
 }

@@ -111,11 +111,13 @@ public final class TestRegistry: Sendable {
             try Shell.check(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                              "-subj", "/CN=freightliner-test-token-issuer",
                              "-keyout", directory.file("token.key"), "-out", directory.file("token.crt")])
-            let tokenPort = ServerProcess.freePort()
-            tokenServer = try ServerProcess(["python3", "\(Paths.fixtures)/token_server.py", "--port", "\(tokenPort)",
-                                             "--key", directory.file("token.key"), "--cert", directory.file("token.crt"),
-                                             "--user", user, "--password", password],
-                                            port: tokenPort, logPath: directory.file("token.log"))
+            let directory = self.directory
+            let token = try ServerProcess.start(logPath: directory.file("token.log")) { port in
+                ["python3", "\(Paths.fixtures)/token_server.py", "--port", "\(port)",
+                 "--key", directory.file("token.key"), "--cert", directory.file("token.crt"), "--user", user, "--password", password]
+            }
+            tokenServer = token
+            let tokenPort = token.port
             config += """
                 auth:
                   token:
@@ -140,6 +142,9 @@ public final class TestRegistry: Sendable {
     /// Suspends the registry process (connections stall) until `resume()`.
     public func pause() { server.pause() }
     public func resume() { server.resume() }
+
+    /// The registry's process.
+    public var pid: Int32 { server.pid }
 
     /// The registry's log, for failure messages.
     public var log: String { (try? String(contentsOfFile: server.logPath, encoding: .utf8)) ?? "" }
@@ -201,9 +206,7 @@ public final class RegistryProxy: Sendable {
     public init(upstream: TestRegistry, tagsPageSize: Int = 0, blobDelayMilliseconds: Int = 0, faults: Faults? = nil,
                 answers: [String] = [], deleteDelayMilliseconds: Int = 0, pullLimit: Int? = nil, referrers: Bool = false,
                 requestDelayMilliseconds: Int = 0) throws {
-        let port = ServerProcess.freePort()
-        host = "127.0.0.1:\(port)"
-        var arguments = ["python3", "\(Paths.fixtures)/registry_proxy.py", "--port", "\(port)",
+        var arguments = ["python3", "\(Paths.fixtures)/registry_proxy.py",
                          "--upstream", upstream.host, "--tags-page-size", "\(tagsPageSize)",
                          "--delay-ms", "\(blobDelayMilliseconds)", "--delete-delay-ms", "\(deleteDelayMilliseconds)",
                          "--request-delay-ms", "\(requestDelayMilliseconds)"]
@@ -215,7 +218,8 @@ public final class RegistryProxy: Sendable {
                           "--seed", "\(faults.seed)", "--fault-streak-limit", "\(faults.streakLimit)",
                           "--stall-ms", "\(faults.stallMilliseconds)", "--retry-after", "\(faults.retryAfterSeconds)"]
         }
-        server = try ServerProcess(arguments, port: port, logPath: directory.file("proxy.log"))
+        server = try ServerProcess.start(logPath: directory.file("proxy.log")) { port in arguments + ["--port", "\(port)"] }
+        host = "127.0.0.1:\(server.port)"
     }
 
     public func stop() { server.stop() }

@@ -140,9 +140,9 @@ public final class SlowProxy: Sendable {
 
     /// `rate` in bytes per second for all connections together.
     public init(upstream: String, rate: Int) throws {
-        let port = ServerProcess.freePort()
-        server = try ServerProcess(["python3", "\(Paths.fixtures)/slow_proxy.py", "--port", "\(port)", "--upstream", upstream,
-                                    "--rate", "\(rate)"], port: port, logPath: directory.file("proxy.log"))
-        host = "127.0.0.1:\(port)"
+        server = try ServerProcess.start(logPath: directory.file("proxy.log")) { port in
+            ["python3", "\(Paths.fixtures)/slow_proxy.py", "--port", "\(port)", "--upstream", upstream, "--rate", "\(rate)"]
+        }
+        host = "127.0.0.1:\(server.port)"
     }
 }
