@@ -96,35 +96,54 @@ public final class ServerProcess: Sendable {
     }
 
     private static func kernelChosenPort() -> Int {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let socket = listener(listening: false)
         defer { close(socket) }
         var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
-        }
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
         }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// A socket bound to a port of the kernel's choosing on 127.0.0.1, listening unless told not to.
+    public static func listener(listening: Bool = true) -> Int32 {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if listening { Foundation.listen(socket, 1) }
+        return socket
+    }
+
     /// Whether something on 127.0.0.1 accepts a connection on `port`.
     public static func accepts(port: Int) -> Bool {
+        let socket = connect(port: port)
+        defer { if socket >= 0 { close(socket) } }
+        return socket >= 0
+    }
+
+    /// A connection to 127.0.0.1:`port` (a descriptor to close), or -1.
+    public static func connect(port: Int) -> Int32 {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
+        let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                Foundation.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
+        guard connected else {
+            close(socket)
+            return -1
+        }
+        return socket
     }
 
     /// Whether process `pid` (or a process it started) holds a socket listening on `port`:
@@ -150,7 +169,7 @@ public final class ServerProcess: Sendable {
     private static func listeningInodes(port: Int) -> Set<String> {
         var inodes = Set<String>()
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            guard let text = readWhole(table) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
@@ -163,10 +182,27 @@ public final class ServerProcess: Sendable {
         return inodes
     }
 
+    /// A /proc file read to its end: String(contentsOfFile:) stops after the first read, which
+    /// for /proc/net/tcp on a busy machine is a few dozen of its thousands of lines.
+    private static func readWhole(_ path: String) -> String? {
+        let file = open(path, O_RDONLY | O_CLOEXEC)
+        guard file >= 0 else { return nil }
+        defer { close(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(file, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes += buffer[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     private static func children(of pid: Int32) -> [Int32] {
         let tasks = "/proc/\(pid)/task"
         return ((try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []).flatMap { task in
-            ((try? String(contentsOfFile: "\(tasks)/\(task)/children", encoding: .utf8)) ?? "")
+            (readWhole("\(tasks)/\(task)/children") ?? "")
                 .split(separator: " ").compactMap { Int32($0) }
         }
     }
