@@ -36,12 +36,42 @@ struct CheckpointTests {
     @Test("a newer format version is refused with the reason")
     func newerVersion() throws {
         var bytes = try CheckpointFile.encode(record())
-        let header = Array("freightliner-checkpoint 1 ".utf8)
+        let header = Array("freightliner-checkpoint \(CheckpointFile.version) ".utf8)
         #expect(Array(bytes.prefix(header.count)) == header)
         bytes[header.count - 2] = UInt8(ascii: "9")
         let error = #expect(throws: CheckpointError.self) { try CheckpointFile.decode(bytes, path: "the-file") }
         #expect(error?.description.contains("newer freightliner") == true)
         #expect(error?.description.contains("the-file") == true)
+    }
+
+    @Test("a version 1 checkpoint (every count written, tags as objects, no header) is read and listed")
+    func versionOne() throws {
+        let directory = TemporaryDirectory()
+        let store = CheckpointStore(directory: directory.file("runs"))
+        let payload = #"{"createdAt":"2026-01-01T00:00:00Z","destination":"b:2/m","previousDuration":3.5,"repositories":[{"destination":"m/x","source":"x","tags":[{"digest":"sha256:\#(String(repeating: "a", count: 64))","job":{"destination":"t0","source":"t0"},"state":"copied","stats":{"blobsMounted":0,"blobsSkipped":1,"blobsUploaded":2,"bytes":99,"compressedBytes":0,"compressedLayers":0,"keptLayers":0,"originalBytes":0}},{"job":{"destination":"t1","source":"t1"},"state":"pending","stats":{"blobsMounted":0,"blobsSkipped":0,"blobsUploaded":0,"bytes":0,"compressedBytes":0,"compressedLayers":0,"keptLayers":0,"originalBytes":0}}]}],"runID":"v1","sessions":1,"source":"a:1","state":"interrupted","updatedAt":"2026-01-01T00:01:00Z"}"#
+        try FileManager.default.createDirectory(atPath: store.runDirectory("v1"), withIntermediateDirectories: true)
+        let bytes = Array("freightliner-checkpoint 1 \(Digest.sha256(of: Array(payload.utf8))) \(payload.utf8.count)\n".utf8) + Array(payload.utf8)
+        try Data(bytes).write(to: URL(fileURLWithPath: store.snapshotPath("v1")))
+        let record = try store.load("v1")
+        #expect(record.repositories[0].tags[0].stats.bytes == 99 && record.repositories[0].tags[0].stats.blobsSkipped == 1)
+        #expect(record.repositories[0].tags[1].job == TagJob(source: "t1", destination: "t1"))
+        #expect(store.list().first?.header?.done == 1 && store.list().first?.header?.hasWorkLeft == true)
+    }
+
+    @Test("tags copied to their own name are saved as the name; zero counts are left out; both read back exactly")
+    func compactTags() throws {
+        var tag = TagRecord(job: TagJob(source: "1.0", destination: "1.0"))
+        tag.stats.bytes = 5
+        tag.stats.referrersCopied = 0
+        let json = String(decoding: try CheckpointFile.encode(RunRecord(runID: "c", createdAt: Date(timeIntervalSince1970: 0), source: "s",
+            destination: "d", settings: nil, repositories: [RepositoryRecord(source: "x", destination: "x", tags: [
+                tag, TagRecord(job: TagJob(source: "sha256:" + String(repeating: "b", count: 64), destination: nil)),
+                TagRecord(job: TagJob(source: "a", destination: "b"))])])), as: UTF8.self)
+        #expect(json.contains(#""job":"1.0""#) && json.contains(#""stats":{"bytes":5,"referrersCopied":0}"#), "\(json)")
+        #expect(json.contains(#""job":{"destination":"b","source":"a"}"#))
+        let decoded = try CheckpointFile.decode(Array(json.utf8), path: "p")
+        #expect(decoded.repositories[0].tags[0] == tag)
+        #expect(decoded.repositories[0].tags[1].job.destination == nil)
     }
 
     @Test("the writer's journal is replayed on load; a torn last line is ignored, damage before it is refused")
@@ -89,21 +119,84 @@ struct CheckpointTests {
         #expect(throws: CheckpointError.self) { try CheckpointStore.validate(runID: id) }
     }
 
-    @Test("many finished tags cost a bounded number of snapshots (linear checkpointing)")
-    func snapshotsAmortised() async throws {
+    /// Bytes in a run's directory.
+    func onDisk(_ store: CheckpointStore, _ runID: String) throws -> Int {
+        let directory = store.runDirectory(runID)
+        return try FileManager.default.contentsOfDirectory(atPath: directory).reduce(0) { total, name in
+            total + ((try FileManager.default.attributesOfItem(atPath: "\(directory)/\(name)")[.size] as? Int) ?? 0)
+        }
+    }
+
+    @Test("a session writes its plan once, each tag once and its end once: within twice what it leaves on disk")
+    func writesStayNearTheFinalSize() async throws {
         let directory = TemporaryDirectory()
         let store = CheckpointStore(directory: directory.file("runs"))
         let writer = try CheckpointWriter(store: store, runID: "many")
         let ledger = RunLedger(record: record(tags: 2000, id: "many"), writer: writer)
         try await ledger.save()
         for tag in 0..<2000 {
-            try await ledger.finish(repository: 0, tag: tag, outcome: .skipped(digest: Digest.sha256(of: [UInt8(tag % 256)])),
-                                    stats: TagStats())
+            var stats = TagStats()
+            stats.bytes = 1224
+            stats.blobsUploaded = 2
+            try await ledger.finish(repository: 0, tag: tag, outcome: .copied(bytes: 1224, digest: Digest.sha256(of: [UInt8(tag % 256)])),
+                                    stats: stats, sourceDigest: Digest.sha256(of: [UInt8(tag % 256)]),
+                                    blobs: [Digest.sha256(of: [1, UInt8(tag % 256)]), Digest.sha256(of: [2, UInt8(tag % 256)])])
         }
-        let pending = writer.pendingJournalRecords
+        try await ledger.end(.completed)
         await writer.close()
-        #expect(pending < RunLedger.snapshotThreshold(totalTags: 2000), "the journal was compacted by snapshots")
-        #expect(try store.load("many").progress.done == 2000)
+        let written = writer.bytesWritten, left = try onDisk(store, "many")
+        #expect(written <= 2 * left, "wrote \(written) bytes for \(left) on disk")
+        let loaded = try store.load("many")
+        #expect(loaded.progress.done == 2000 && loaded.state == .completed)
+        #expect(loaded.previousDuration > 0, "the end line carries the session's duration")
+        let header = try #require(store.currentHeader("many"), "the header describes the files on disk")
+        #expect(header.done == 2000 && header.state == .completed && !header.hasWorkLeft)
+    }
+
+    @Test("listing reads headers that describe the files on disk, and reads the run whole when one does not")
+    func listingUsesHeaders() async throws {
+        let directory = TemporaryDirectory()
+        let store = CheckpointStore(directory: directory.file("runs"))
+        for id in ["old", "new"] {
+            let writer = try CheckpointWriter(store: store, runID: id)
+            let ledger = RunLedger(record: record(tags: 3, id: id), writer: writer)
+            try await ledger.save()
+            try await ledger.finish(repository: 0, tag: 0, outcome: .copied(bytes: 1, digest: Digest.sha256(of: [0])), stats: TagStats())
+            try await ledger.end(.interrupted)
+            await writer.close()
+        }
+        let listed = store.list()
+        #expect(listed.map(\.runID) == ["new", "old"] || listed.map(\.runID) == ["old", "new"])
+        #expect(listed.allSatisfy { $0.header?.done == 1 && $0.header?.total == 3 && $0.header?.state == .interrupted && $0.header?.hasWorkLeft == true })
+
+        // Damage written inside the checkpoint, in place: its modification time says so, the run
+        // is read whole, and the listing names the problem.
+        let checkpoint = FileHandle(forUpdatingAtPath: store.snapshotPath("old"))!
+        try checkpoint.seek(toOffset: 80)
+        try checkpoint.write(contentsOf: Data("XXXX".utf8))
+        try checkpoint.close()
+        let old = try #require(store.list().first { $0.runID == "old" })
+        #expect(old.header == nil && old.problem?.contains(store.snapshotPath("old")) == true, "\(old.problem ?? "")")
+
+        // A journal grown past what the header counts (another writer, or a lost header write) on
+        // a run that is not running: the header is not trusted, the run is read whole.
+        let line = try CheckpointFile.encodeJournal(.init(repository: 0, tag: 1, record: {
+            var tag = TagRecord(job: TagJob(source: "t1", destination: "t1"))
+            tag.state = .skipped
+            tag.digest = Digest.sha256(of: [1])
+            return tag
+        }()))
+        let journal = FileHandle(forWritingAtPath: store.journalPath("new"))!
+        try journal.seekToEnd()
+        try journal.write(contentsOf: Data(line))
+        try journal.close()
+        #expect(store.list().first { $0.runID == "new" }?.header?.done == 2)
+
+        // A replaced checkpoint (another inode) with a header left behind: read whole.
+        try FileManager.default.removeItem(atPath: store.snapshotPath("old"))
+        try Data(CheckpointFile.encode(record(tags: 5, id: "old"))).write(to: URL(fileURLWithPath: store.snapshotPath("old")))
+        try Data().write(to: URL(fileURLWithPath: store.journalPath("old")))
+        #expect(store.list().first { $0.runID == "old" }?.header?.total == 5)
     }
 
     @Test("the summary is derived from tag records: totals across sessions, session counts separately")

@@ -33,13 +33,13 @@ struct CheckpointWriterTests {
         try await writer.snapshot(try Self.record("torn", tags: 400))
         // One line first, so the journal has a page with room left when the disk fills: the
         // line that crosses into the next page is written in part before the disk says no.
-        try await writer.append(repository: 0, tag: 0, record: Self.copied(0))
+        try await writer.append(.init(repository: 0, tag: 0, record: Self.copied(0)))
         try disk.fill()
         var appended = 1
         var failure: (any Error)?
         while appended < 400 {
             do {
-                try await writer.append(repository: 0, tag: appended, record: Self.copied(appended))
+                try await writer.append(.init(repository: 0, tag: appended, record: Self.copied(appended)))
                 appended += 1
             } catch {
                 failure = error
@@ -60,7 +60,7 @@ struct CheckpointWriterTests {
         #expect(!FileManager.default.fileExists(atPath: "\(store.runDirectory("torn"))/checkpoint.tmp"))
 
         try disk.drain()
-        try await writer.append(repository: 0, tag: appended + 1, record: Self.copied(appended + 1))
+        try await writer.append(.init(repository: 0, tag: appended + 1, record: Self.copied(appended + 1)))
         await writer.close()
         let loaded = try store.load("torn")
         #expect(loaded.source == "src.example:5000/team", "the old snapshot stands")

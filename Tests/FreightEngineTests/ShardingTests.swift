@@ -157,8 +157,8 @@ struct ShardingTests {
             shards.append(record)
         }
         let other = try Self.record("plain", repositories: ["solo"])
-        let listings = (shards + [other]).map { CheckpointStore.Listing(runID: $0.runID, record: $0, problem: nil) }
-            + [CheckpointStore.Listing(runID: "m-shard-1-of-3", record: nil, problem: "is damaged")]
+        let listings = (shards + [other]).map { CheckpointStore.Listing(record: $0) }
+            + [CheckpointStore.Listing(runID: "m-shard-1-of-3", problem: "is damaged")]
         let groups = Migration.group(listings)
         let migration = try #require(groups.first { $0.name == "m" })
         #expect(groups.contains { $0.name == "plain" && !$0.isSharded })
@@ -183,7 +183,7 @@ struct ShardingTests {
             return record
         }
         let group = { (records: [RunRecord]) in
-            try #require(Migration.group(records.map { CheckpointStore.Listing(runID: $0.runID, record: $0, problem: nil) }).first)
+            try #require(Migration.group(records.map { CheckpointStore.Listing(record: $0) }).first)
         }
         var first = try shard(0, ["web"])
         let start = try group([first])

@@ -11,7 +11,9 @@ import FreightCore
 /// a message naming the file; a damaged checkpoint is never half-trusted.
 public enum CheckpointFile {
     public static let magic = "freightliner-checkpoint"
-    public static let version = 1
+    /// 2: journal lines may record how a session ended, and tag statistics leave out zeros.
+    /// Version 1 files are read as before.
+    public static let version = 2
 
     public static func encode(_ record: RunRecord) throws -> [UInt8] {
         try encode(record, magic: magic)
@@ -58,12 +60,47 @@ public enum CheckpointFile {
         }
     }
 
-    // MARK: Journal lines: "<sha256 hex> <json>\n", one per finished tag.
+    // MARK: Journal lines: "<sha256 hex> <json>\n", one per finished tag, and one when a session ends.
 
+    /// A finished tag (`repository`, `tag`, `record`), or how a session ended (`ended`).
     struct JournalEntry: Codable, Equatable {
-        var repository: Int
-        var tag: Int
-        var record: TagRecord
+        var repository: Int?
+        var tag: Int?
+        var record: TagRecord?
+        var ended: Ending?
+
+        init(repository: Int, tag: Int, record: TagRecord) {
+            self.repository = repository
+            self.tag = tag
+            self.record = record
+        }
+
+        init(ended: Ending) { self.ended = ended }
+    }
+
+    /// The run's state when a session ended: what `RunLedger.end` would otherwise snapshot.
+    struct Ending: Codable, Equatable {
+        var state: RunRecord.State
+        var updatedAt: Date
+        var previousDuration: Double
+    }
+
+    /// `record` with `entries` replayed onto it; `path` names the journal in errors.
+    static func replay(_ entries: [JournalEntry], onto record: inout RunRecord, path: String) throws {
+        for entry in entries {
+            if let ended = entry.ended {
+                record.state = ended.state
+                record.updatedAt = ended.updatedAt
+                record.previousDuration = ended.previousDuration
+                continue
+            }
+            guard let repository = entry.repository, let tag = entry.tag, let tagRecord = entry.record,
+                  record.repositories.indices.contains(repository),
+                  record.repositories[repository].tags.indices.contains(tag) else {
+                throw CheckpointError(path: path, reason: "names a tag the checkpoint does not have")
+            }
+            record.repositories[repository].tags[tag] = tagRecord
+        }
     }
 
     static func encodeJournal(_ entry: JournalEntry) throws -> [UInt8] {

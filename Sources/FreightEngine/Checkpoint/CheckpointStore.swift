@@ -41,6 +41,7 @@ public struct CheckpointStore: Sendable {
     public func hasCheckpoint(_ runID: String) -> Bool { FileManager.default.fileExists(atPath: snapshotPath(runID)) }
     func snapshotPath(_ runID: String) -> String { "\(runDirectory(runID))/checkpoint" }
     func journalPath(_ runID: String) -> String { "\(runDirectory(runID))/journal" }
+    func headerPath(_ runID: String) -> String { "\(runDirectory(runID))/header" }
 
     /// Loads a run: its snapshot with the journal replayed onto it.
     public func load(_ runID: String) throws -> RunRecord {
@@ -64,35 +65,74 @@ public struct CheckpointStore: Sendable {
         // dashboard listing runs over and over would grow without bound. Empty means no records.
         let journalSize = (try? FileManager.default.attributesOfItem(atPath: journalPath(runID))[.size] as? Int) ?? 0
         if journalSize > 0, let journal = FileManager.default.contents(atPath: journalPath(runID)) {
-            for entry in try CheckpointFile.decodeJournal(Array(journal), path: journalPath(runID)) {
-                guard record.repositories.indices.contains(entry.repository),
-                      record.repositories[entry.repository].tags.indices.contains(entry.tag) else {
-                    throw CheckpointError(path: journalPath(runID), reason: "names a tag the checkpoint does not have")
-                }
-                record.repositories[entry.repository].tags[entry.tag] = entry.record
-            }
+            try CheckpointFile.replay(CheckpointFile.decodeJournal(Array(journal), path: journalPath(runID)),
+                                      onto: &record, path: journalPath(runID))
         }
         return record
     }
 
+    /// A saved run as listed: its header, and the whole run on request.
     public struct Listing: Sendable {
         public let runID: String
-        public let record: RunRecord?
+        /// What listings show; nil when the run cannot be read (`problem` says why).
+        public let header: RunHeader?
         /// Why the run could not be read, if it could not.
         public let problem: String?
+        private let store: CheckpointStore?
+        private let loaded: RunRecord?
+
+        /// The whole run: read now, unless listing it had to read it already. Nil if it cannot be
+        /// read (a run can be damaged, or removed, after it was listed).
+        public var record: RunRecord? { loaded ?? (try? store?.load(runID)) }
+
+        fileprivate init(runID: String, header: RunHeader?, problem: String?, store: CheckpointStore?, loaded: RunRecord?) {
+            self.runID = runID
+            self.header = header
+            self.problem = problem
+            self.store = store
+            self.loaded = loaded
+        }
+
+        /// A run already read.
+        public init(record: RunRecord) {
+            self.init(runID: record.runID, header: RunHeader(record), problem: nil, store: nil, loaded: record)
+        }
+
+        /// A run that cannot be read, and why.
+        public init(runID: String, problem: String) {
+            self.init(runID: runID, header: nil, problem: problem, store: nil, loaded: nil)
+        }
     }
 
-    /// Every saved run, newest first; damaged ones are listed with their problem.
+    /// Every saved run, newest first; damaged ones are listed with their problem. A run is read
+    /// through its header when the header describes the files on disk (see `RunHeader`), else whole.
     /// `including`: only the run ids it accepts are read (the others are not even opened).
     public func list(including: (String) -> Bool = { _ in true }) -> [Listing] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         return names.filter { (try? Self.validate(runID: $0)) != nil && including($0) }.map { name in
-            do {
-                return Listing(runID: name, record: try load(name), problem: nil)
-            } catch {
-                return Listing(runID: name, record: nil, problem: "\(error)")
+            if let header = currentHeader(name) {
+                return Listing(runID: name, header: header, problem: nil, store: self, loaded: nil)
             }
-        }.sorted { ($0.record?.updatedAt ?? .distantPast, $0.runID) > ($1.record?.updatedAt ?? .distantPast, $1.runID) }
+            do {
+                let record = try load(name)
+                return Listing(runID: name, header: RunHeader(record), problem: nil, store: self, loaded: record)
+            } catch {
+                return Listing(runID: name, header: nil, problem: "\(error)", store: self, loaded: nil)
+            }
+        }.sorted { ($0.header?.updatedAt ?? .distantPast, $0.runID) > ($1.header?.updatedAt ?? .distantPast, $1.runID) }
+    }
+
+    /// The run's header, if it describes the snapshot on disk and the journal (all of it, or,
+    /// for a run marked running, a prefix of it).
+    func currentHeader(_ runID: String) -> RunHeader? {
+        guard let data = FileManager.default.contents(atPath: headerPath(runID)),
+              let header = try? CheckpointFile.decode(Array(data), as: RunHeader.self, magic: RunHeader.magic, path: headerPath(runID)),
+              header.runID == runID else { return nil }
+        var journal = stat()
+        guard FileIdentity(path: snapshotPath(runID)) == header.checkpoint else { return nil }
+        let journalBytes = stat(journalPath(runID), &journal) == 0 ? Int(journal.st_size) : 0
+        guard journalBytes == header.journalBytes || (header.state == .running && journalBytes > header.journalBytes) else { return nil }
+        return header
     }
 
     /// The most recently updated run that still has work to do. A damaged run might be the
@@ -105,7 +145,8 @@ public struct CheckpointStore: Sendable {
                 resume (`freightliner resume RUN_ID`), or remove it (`freightliner checkpoints rm \(damaged.runID)`)
                 """)
         }
-        return runs.compactMap(\.record).first { $0.isResumable }
+        guard let newest = runs.first(where: { $0.header?.hasWorkLeft == true }) else { return nil }
+        return try load(newest.runID)
     }
 
     public func remove(_ runID: String) throws {

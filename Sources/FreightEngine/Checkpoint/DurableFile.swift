@@ -4,14 +4,15 @@ import Foundation
 /// renamed over the old one, and the directory synced, so after a crash either the old content
 /// or the new one is there, never a mix.
 enum DurableFile {
-    /// Replaces `path` with `content` (mode 0600).
-    static func replace(_ path: String, with content: [UInt8]) throws {
+    /// Replaces `path` with `content` (mode 0600). `sync: false` keeps the atomic rename but
+    /// skips both syncs: for files that may be lost, never torn (derived data).
+    static func replace(_ path: String, with content: [UInt8], sync: Bool = true) throws {
         let temporary = "\(path).tmp"
         let file = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard file >= 0 else { throw failure(temporary, "cannot be created") }
         do {
             try writeAll(file, content, path: temporary)
-            guard fsync(file) == 0 else { throw failure(temporary, "cannot be synced") }
+            guard !sync || fsync(file) == 0 else { throw failure(temporary, "cannot be synced") }
             close(file)
         } catch {
             close(file)
@@ -23,6 +24,7 @@ enum DurableFile {
             unlink(temporary)
             throw error
         }
+        guard sync else { return }
         // The rename is durable only once the directory is: until then a crash may bring the
         // old file back.
         let directory = (path as NSString).deletingLastPathComponent

@@ -4,15 +4,19 @@ import FreightCore
 /// The live state of a run: its record, kept current as tags finish, persisted through the
 /// checkpoint writer when the run has one (`copy` and `--dry-run` keep it in memory only).
 /// Every count in the summary is derived from it.
+///
+/// What a session writes: one snapshot when it starts (the plan, so it can be resumed at once),
+/// one journal line per finished tag, and one when it ends. No snapshot in between: a session
+/// finishes each tag at most once, so its journal never outgrows the record, and the next
+/// session's first snapshot folds it in. A run's writes stay within about twice what it leaves
+/// on disk.
 public final class RunLedger: Sendable {
-    /// A snapshot costs O(tags in the run), a journal record O(1). Snapshotting once the journal
-    /// holds half as many records as the run has tags (at least 256) keeps the total cost of
-    /// checkpointing linear in the number of tags, and a resume replays a bounded journal.
-    static func snapshotThreshold(totalTags: Int) -> Int { max(256, totalTags / 2) }
+    /// How often, at most, the run's header is rewritten while tags finish.
+    static let headerInterval: Duration = .seconds(1)
 
     private let record: Locked<RunRecord>
     private let writer: CheckpointWriter?
-    private let snapshotThreshold: Int
+    private let lastHeader = Locked<ContinuousClock.Instant?>(nil)
     private let sessionStart: ContinuousClock.Instant
     private let session = Locked(RunSummary.Session())
 
@@ -21,7 +25,6 @@ public final class RunLedger: Sendable {
         self.record = Locked(record)
         self.writer = writer
         sessionStart = session.instant
-        snapshotThreshold = Self.snapshotThreshold(totalTags: record.progress.total)
     }
 
     public var current: RunRecord { record.value }
@@ -82,8 +85,19 @@ public final class RunLedger: Sendable {
             session.bytesTransferred += stats.bytes
         }
         guard let writer else { return }
-        try await writer.append(repository: repository, tag: tag, record: updated)
-        if writer.pendingJournalRecords >= snapshotThreshold { try await writer.snapshot(stamped()) }
+        try await writer.append(.init(repository: repository, tag: tag, record: updated), header: headerIfDue())
+    }
+
+    /// The run's header, if the last one is older than `headerInterval` (listings of a running
+    /// run are that fresh); O(tags), so not on every tag.
+    private func headerIfDue() -> RunHeader? {
+        let now = ContinuousClock.now
+        let due = lastHeader.withLock { last -> Bool in
+            guard last.map({ now - $0 >= Self.headerInterval }) ?? true else { return false }
+            last = now
+            return true
+        }
+        return due ? RunHeader(stamped()) : nil
     }
 
     /// Replaces the prune record and saves the run: a deletion counts as done only once saved.
@@ -92,10 +106,13 @@ public final class RunLedger: Sendable {
         try await save()
     }
 
-    /// Ends this session in `state` and saves it.
+    /// Ends this session in `state` and saves it: a journal line, not a snapshot (see above).
     func end(_ state: RunRecord.State) async throws {
         record.withLock { $0.state = state }
-        try await save()
+        guard let writer else { return }
+        let final = stamped()
+        let ending = CheckpointFile.Ending(state: state, updatedAt: final.updatedAt, previousDuration: final.previousDuration)
+        try await writer.append(.init(ended: ending), header: RunHeader(final))
     }
 
     private func stamped() -> RunRecord {

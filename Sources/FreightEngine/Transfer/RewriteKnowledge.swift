@@ -13,7 +13,7 @@ public struct RewriteKnowledge: Sendable {
 
     /// Learns from every run in the store that rewrote something.
     public init(store: CheckpointStore) {
-        for listing in store.list() {
+        for listing in store.list() where listing.header?.rewrites == true {
             if let record = listing.record { learn(from: record) }
         }
     }

@@ -31,14 +31,17 @@ public struct SavedRun: Sendable, Equatable {
     public var done: Int
     public var failed: Int
     public var total: Int
+    /// The first repositories (a screenful; a listing does not carry them all).
     public var repositories: [Repository]
+    /// How many repositories the run has, listed or not.
+    public var repositoryCount: Int
     public var problem: String?
     /// Whether `r` has anything to do for it.
     public var resumable: Bool
 
     public init(runID: String, state: State, source: String = "", destination: String = "", updatedAt: Date? = nil,
-                done: Int = 0, failed: Int = 0, total: Int = 0, repositories: [Repository] = [], problem: String? = nil,
-                resumable: Bool = false) {
+                done: Int = 0, failed: Int = 0, total: Int = 0, repositories: [Repository] = [], repositoryCount: Int? = nil,
+                problem: String? = nil, resumable: Bool = false) {
         self.runID = runID
         self.state = state
         self.source = source
@@ -48,6 +51,7 @@ public struct SavedRun: Sendable, Equatable {
         self.failed = failed
         self.total = total
         self.repositories = repositories
+        self.repositoryCount = max(repositoryCount ?? repositories.count, repositories.count)
         self.problem = problem
         self.resumable = resumable
     }

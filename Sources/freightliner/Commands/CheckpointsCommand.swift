@@ -7,7 +7,7 @@ struct CheckpointsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "checkpoints",
         abstract: "Inspect and remove saved runs.",
-        subcommands: [List.self, Show.self, Remove.self]
+        subcommands: [List.self, Show.self, Remove.self, Prune.self]
     )
 
     struct List: ParsableCommand {
@@ -21,15 +21,14 @@ struct CheckpointsCommand: AsyncParsableCommand {
             if json {
                 for listing in listings {
                     var object: [String: Any] = ["run_id": listing.runID]
-                    if let record = listing.record {
-                        let progress = record.progress
-                        object["state"] = record.state.rawValue
-                        object["tags_done"] = progress.done
-                        object["tags_total"] = progress.total
-                        object["updated_at"] = ISO8601DateFormatter().string(from: record.updatedAt)
-                        object["source"] = record.source
-                        object["destination"] = record.destination
-                        if let shard = record.shard {
+                    if let header = listing.header {
+                        object["state"] = header.state.rawValue
+                        object["tags_done"] = header.done
+                        object["tags_total"] = header.total
+                        object["updated_at"] = ISO8601DateFormatter().string(from: header.updatedAt)
+                        object["source"] = header.source
+                        object["destination"] = header.destination
+                        if let shard = header.shard {
                             object["migration"] = shard.migration
                             object["shard"] = shard.index
                             object["shards"] = shard.count
@@ -45,26 +44,33 @@ struct CheckpointsCommand: AsyncParsableCommand {
                 return
             }
             var rows = [["RUN ID", "STATE", "TAGS", "UPDATED", "SOURCE -> DESTINATION"]]
-            func row(_ record: RunRecord, indent: String = "") -> [String] {
-                let progress = record.progress
-                return [indent + record.runID, record.state.rawValue, "\(progress.done)/\(progress.total)",
-                        Self.format(record.updatedAt), "\(record.source) -> \(record.destination)"]
+            func row(_ header: RunHeader, indent: String = "") -> [String] {
+                [indent + header.runID, header.state.rawValue, "\(header.done)/\(header.total)",
+                 Self.format(header.updatedAt), "\(header.source) -> \(header.destination)"]
             }
-            // A migration's shards under one line: the migration as `status` sums it up.
-            for migration in Migration.group(listings) {
-                guard migration.isSharded else {
-                    rows += migration.runs.map { row($0) }
-                    continue
+            // Runs from their headers; a migration's shards, read whole, under one line: the
+            // migration as `status` sums it up.
+            enum Entry { case run(RunHeader), migration(Migration) }
+            var entries = listings.compactMap(\.header).filter { $0.shard == nil }
+                .map { (updatedAt: $0.updatedAt, name: $0.runID, entry: Entry.run($0)) }
+            entries += Migration.group(listings.filter { $0.header?.shard != nil }).map { ($0.updatedAt, $0.name, Entry.migration($0)) }
+            for (_, _, entry) in entries.sorted(by: { ($0.updatedAt, $0.name) > ($1.updatedAt, $1.name) }) {
+                switch entry {
+                case .run(let header):
+                    rows.append(row(header))
+                case .migration(let migration) where !migration.isSharded:
+                    rows += migration.runs.map { row(RunHeader($0)) }
+                case .migration(let migration):
+                    let summary = migration.summary
+                    let started = migration.runs.count
+                    rows.append(["\(migration.name) (\(migration.shards.count) shards)",
+                                 started < migration.shards.count ? "\(summary.status.rawValue), \(started) started" : summary.status.rawValue,
+                                 "\(summary.tags.copied + summary.tags.skipped)/\(summary.tags.total)", Self.format(migration.updatedAt),
+                                 Set(migration.runs.map { "\($0.source) -> \($0.destination)" }).sorted().joined(separator: "; ")])
+                    rows += migration.runs.map { row(RunHeader($0), indent: "  ") }
                 }
-                let summary = migration.summary
-                let started = migration.runs.count
-                rows.append(["\(migration.name) (\(migration.shards.count) shards)",
-                             started < migration.shards.count ? "\(summary.status.rawValue), \(started) started" : summary.status.rawValue,
-                             "\(summary.tags.copied + summary.tags.skipped)/\(summary.tags.total)", Self.format(migration.updatedAt),
-                             Set(migration.runs.map { "\($0.source) -> \($0.destination)" }).sorted().joined(separator: "; ")])
-                rows += migration.runs.map { row($0, indent: "  ") }
             }
-            for listing in listings where listing.record == nil {
+            for listing in listings where listing.header == nil {
                 rows.append([listing.runID, "damaged", "-", "-", listing.problem ?? ""])
             }
             printTable(rows)
@@ -148,6 +154,50 @@ struct CheckpointsCommand: AsyncParsableCommand {
                 throw fail(error)
             }
             print("removed run \(runID)")
+        }
+    }
+}
+
+extension CheckpointsCommand {
+    struct Prune: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "prune", abstract: "Delete finished runs: all but the newest N, or those older than a duration.",
+            discussion: """
+                Only runs that `resume` has nothing left to do for are removed, never one in use. With both \
+                options a run is kept by either.
+
+                Example:
+                  freightliner checkpoints prune --keep 20 --older-than 30d
+                """)
+
+        @Option(name: .customLong("keep"), help: ArgumentHelp("Finished runs kept, newest first.", valueName: "N"))
+        var keep: Int?
+        @Option(name: .customLong("older-than"), help: ArgumentHelp("Remove finished runs last updated longer ago (30d, 12h, 90m).",
+                                                                    valueName: "DURATION"))
+        var olderThan: String?
+        @Flag(name: .customLong("dry-run"), help: "Print what would be removed; remove nothing.")
+        var dryRun = false
+        @OptionGroup var runOptions: RunOptions
+
+        func validate() throws {
+            if keep == nil && olderThan == nil { throw invalid("give --keep N, --older-than DURATION, or both") }
+            if let keep, keep < 0 { throw invalid("--keep must be 0 or more, got \(keep)") }
+            if let olderThan, (try? Schedule.duration(olderThan)) == nil {
+                throw invalid("--older-than \(olderThan) is not a duration (e.g. 30d, 12h, 90m)")
+            }
+        }
+
+        func run() throws {
+            let retention = Retention(keep: keep, newerThan: try olderThan.map { Date().addingTimeInterval(-(try Schedule.duration($0))) })
+            let store = runOptions.store
+            if dryRun {
+                for runID in retention.chosen(from: store.list()) { print("would remove run \(runID)") }
+                return
+            }
+            let outcome = retention.apply(to: store)
+            for runID in outcome.removed { print("removed run \(runID)") }
+            for (runID, reason) in outcome.failed { FileHandle.standardError.write(Data("freightliner: run \(runID) kept: \(reason)\n".utf8)) }
+            if !outcome.failed.isEmpty { throw ExitCode(ExitStatus.failedItems) }
         }
     }
 }

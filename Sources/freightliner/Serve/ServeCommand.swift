@@ -246,14 +246,14 @@ final class ServeLoop: Sendable {
 
     /// The newest cycle of this job file that was interrupted before it finished.
     private func interruptedCycle() -> String? {
-        let cycles = store.list().compactMap(\.record).filter { $0.cycleOf == path }
-        guard let newest = cycles.first, newest.isResumable else { return nil }
+        let cycles = store.list().compactMap(\.header).filter { $0.cycleOf == path }
+        guard let newest = cycles.first, newest.hasWorkLeft else { return nil }
         return newest.runID
     }
 
     /// Keeps the newest `keepRuns` cycles of this job file.
     private func prune() {
-        let cycles = store.list().compactMap(\.record).filter { $0.cycleOf == path }.sorted { $0.createdAt > $1.createdAt }
+        let cycles = store.list().compactMap(\.header).filter { $0.cycleOf == path }.sorted { $0.createdAt > $1.createdAt }
         for old in cycles.dropFirst(keepRuns) {
             do {
                 try store.remove(old.runID)

@@ -2,26 +2,24 @@ import FreightEngine
 import FreightTUI
 
 extension SavedRun {
-    /// A checkpoint store's listing as the dashboard shows it; it never sees the record itself.
+    /// A checkpoint store's listing as the dashboard shows it: from the run's header; the
+    /// dashboard never sees the record itself.
     init(_ listing: CheckpointStore.Listing) {
-        guard let record = listing.record else {
+        guard let header = listing.header else {
             self.init(runID: listing.runID, state: .damaged, problem: listing.problem ?? "cannot be read")
             return
         }
         let state: SavedRun.State
-        switch record.state {
+        switch header.state {
         case .running: state = .running
         case .interrupted: state = .interrupted
         case .completed: state = .completed
         case .failed: state = .failed
         }
-        let repositories = record.repositories.map { repository in
-            SavedRun.Repository(name: repository.destination, done: repository.tags.filter(\.state.isDone).count,
-                                failed: repository.tags.filter { $0.state == .failed }.count, total: repository.tags.count)
-        }
-        let progress = record.progress
-        self.init(runID: record.runID, state: state, source: record.source, destination: record.destination,
-                  updatedAt: record.updatedAt, done: progress.done, failed: repositories.reduce(0) { $0 + $1.failed },
-                  total: progress.total, repositories: repositories, resumable: record.isResumable && !record.jobSettings.isEmpty)
+        let repositories = header.repositories.map { SavedRun.Repository(name: $0.name, done: $0.done, failed: $0.failed, total: $0.total) }
+        self.init(runID: header.runID, state: state, source: header.source, destination: header.destination,
+                  updatedAt: header.updatedAt, done: header.done, failed: header.failed, total: header.total,
+                  repositories: repositories, repositoryCount: header.repositoryCount,
+                  resumable: header.hasWorkLeft && header.hasSettings)
     }
 }

@@ -100,7 +100,7 @@ enum SavedRunsPanel {
         y += 1
         let nameWidth = max(8, width - 24)
         let room = inner.maxY - y
-        let shown = run.repositories.count > room ? room - 1 : run.repositories.count
+        let shown = run.repositoryCount > room ? min(room - 1, run.repositories.count) : run.repositories.count
         for repository in run.repositories.prefix(shown) {
             canvas.field(repository.name, x: x, y: y, width: nameWidth, role: .text)
             canvas.field("\(repository.done)/\(repository.total)", x: x + nameWidth, y: y, width: 10, role: .text, alignRight: true)
@@ -108,8 +108,8 @@ enum SavedRunsPanel {
             canvas.bar(fraction, x: x + nameWidth + 11, y: y, width: max(0, min(12, width - nameWidth - 11)), failed: repository.failed > 0)
             y += 1
         }
-        if shown < run.repositories.count {
-            canvas.field("+\(run.repositories.count - shown) more repositories", x: x, y: y, width: width, role: .dim)
+        if shown < run.repositoryCount {
+            canvas.field("+\(run.repositoryCount - shown) more repositories", x: x, y: y, width: width, role: .dim)
         }
     }
 
