@@ -76,6 +76,40 @@ struct SyncCommandTests {
         #expect(requests["PUT"] == nil && requests["POST"] == nil && requests["PATCH"] == nil, "a no-op writes nothing: \(requests)")
     }
 
+    @Test("--keep-runs N keeps the newest N finished runs of this source and destination; checkpoints prune removes finished runs, never one with work left")
+    func retention() throws {
+        let setup = try Setup()
+        let stopped = try setup.syncStopped(runID: "unfinished", by: SIGINT)
+        #expect(stopped.process.terminationStatus == 3, "\(contents(of: stopped.output))")
+        for runID in ["first", "second", "third"] {
+            let run = try setup.sync(["--run-id", runID, "--keep-runs", "2"])
+            #expect(run.status == 0, "\(run.output)")
+        }
+        let other = try setup.sync(["--run-id", "elsewhere"], prefix: "other")
+        #expect(other.status == 0, "\(other.output)")
+        func saved() throws -> Set<String> {
+            Set(try FileManager.default.contentsOfDirectory(atPath: setup.state.file("runs")).filter { !$0.hasPrefix(".") })
+        }
+        let afterSyncs = try saved()
+        #expect(afterSyncs == ["unfinished", "second", "third", "elsewhere"], "another destination's runs and one with work left stay: \(afterSyncs)")
+
+        let refused = try CLI.run(["checkpoints", "prune", "--older-than", "soon"] + setup.checkpoints)
+        #expect(refused.status == 2 && refused.stderr.contains("--older-than soon"), "\(refused.output)")
+        let neither = try CLI.run(["checkpoints", "prune"] + setup.checkpoints)
+        #expect(neither.status == 2 && neither.stderr.contains("--keep"), "\(neither.output)")
+
+        let dry = try CLI.run(["checkpoints", "prune", "--keep", "1", "--dry-run"] + setup.checkpoints)
+        #expect(dry.status == 0 && dry.stdout == "would remove run third\nwould remove run second\n", "\(dry.output)")
+        #expect(try saved().count == 4)
+        let kept = try CLI.run(["checkpoints", "prune", "--older-than", "1d"] + setup.checkpoints)
+        #expect(kept.status == 0 && kept.stdout.isEmpty, "every run is newer than a day: \(kept.output)")
+        let pruned = try CLI.run(["checkpoints", "prune", "--keep", "0"] + setup.checkpoints)
+        #expect(pruned.status == 0, "\(pruned.output)")
+        #expect(try saved() == ["unfinished"])
+        let resumed = try CLI.run(["resume", "unfinished", "--ui", "json"] + setup.checkpoints)
+        #expect(resumed.status == 0, "\(resumed.output)")
+    }
+
     @Test("planning shows as it goes: planning events before run_started, the last one whole, and its time counted in the run's")
     func planningEvents() throws {
         let setup = try Setup()

@@ -61,6 +61,11 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(name: .customLong("run-id"), help: "Name the run (default: time-based).")
     var runID: String?
 
+    @Option(name: .customLong("keep-runs"),
+            help: ArgumentHelp("Once the run ends, keep the newest N finished runs from this source to this destination; "
+                               + "older ones are removed (runs with work left are always kept).", valueName: "N"))
+    var keepRuns: Int?
+
     @OptionGroup var shardOptions: ShardOptions
     @OptionGroup var compression: CompressionOptions
     @OptionGroup var formatOption: FormatOption
@@ -76,6 +81,7 @@ struct SyncCommand: AsyncParsableCommand {
         try validateJobs(jobs)
         if pruneMax < 0 { throw invalid("--prune-max must be 0 or more, got \(pruneMax)") }
         if pruneRepositories, !prune { throw invalid("--prune-repos goes with --prune") }
+        if let keepRuns, keepRuns < 1 { throw invalid("--keep-runs must be 1 or more, got \(keepRuns)") }
         if let immutableTags {
             do { _ = try TagPattern(immutableTags) } catch { throw fail(ValidationError("--immutable-tags: \(error)")) }
         }
@@ -95,7 +101,19 @@ struct SyncCommand: AsyncParsableCommand {
         } catch {
             throw fail(error)
         }
+        if let keepRuns, !dryRun { try removeOldRuns(keeping: keepRuns) }
         if let status, status != .success { throw ExitCode(status) }
+    }
+
+    /// `--keep-runs`: the finished runs of this source and destination beyond the newest N.
+    private func removeOldRuns(keeping count: Int) throws {
+        let from = try RegistryPrefix(parsing: source).description, to = try RegistryPrefix(parsing: destination).description
+        let outcome = Retention(keep: count).apply(to: runOptions.store) {
+            $0.source == from && $0.destination == to && $0.shard == nil && $0.cycleOf == nil
+        }
+        for (runID, reason) in outcome.failed {
+            FileHandle.standardError.write(Data("freightliner: warning: old run \(runID) kept: \(reason)\n".utf8))
+        }
     }
 
     /// The run, or nil when it is a shard whose saved run is already complete (said so).
