@@ -153,6 +153,51 @@ struct CheckpointTests {
         #expect(header.done == 2000 && header.state == .completed && !header.hasWorkLeft)
     }
 
+    @Test("a re-sync that finds every tag current journals none of them: its plan, one snapshot at the end, within twice the result")
+    func plainSkipsAreNotJournaled() async throws {
+        let directory = TemporaryDirectory()
+        let store = CheckpointStore(directory: directory.file("runs"))
+        func skipAll(_ id: String, end: Bool) async throws -> CheckpointWriter {
+            let writer = try CheckpointWriter(store: store, runID: id)
+            let ledger = RunLedger(record: record(tags: 2000, id: id), writer: writer)
+            try await ledger.save()
+            for tag in 0..<2000 {
+                let digest = Digest.sha256(of: [UInt8(tag % 256), UInt8(tag / 256)])
+                try await ledger.finish(repository: 0, tag: tag, outcome: .skipped(digest: digest), stats: TagStats(), sourceDigest: digest)
+            }
+            if end { try await ledger.end(.completed) }
+            await writer.close()
+            return writer
+        }
+        let writer = try await skipAll("noop", end: true)
+        let written = writer.bytesWritten, left = try onDisk(store, "noop")
+        #expect(written <= 2 * left, "wrote \(written) bytes for \(left) on disk")
+        #expect(try FileManager.default.attributesOfItem(atPath: store.journalPath("noop"))[.size] as? Int == 0)
+        let loaded = try store.load("noop")
+        #expect(loaded.state == .completed && loaded.progress.done == 2000)
+        #expect(loaded.repositories[0].tags[7].digest == Digest.sha256(of: [7, 0]) && loaded.repositories[0].tags[7].isPlainSkip)
+
+        // A crash before the end: the skips were never written; a resume finds them current again.
+        _ = try await skipAll("crashed", end: false)
+        #expect(try store.load("crashed").progress.done == 0)
+    }
+
+    @Test("a plain skip is saved as NAME@DIGEST and read back exactly; a skip that carried referrers keeps every field")
+    func plainSkipEncoding() throws {
+        let digest = Digest.sha256(of: [9])
+        var plain = TagRecord(job: TagJob(source: "1.0", destination: "1.0"))
+        plain.state = .skipped
+        plain.digest = digest
+        plain.sourceDigest = digest
+        var carried = plain
+        carried.stats.referrersCopied = 2
+        var run = record(tags: 0)
+        run.repositories[0].tags = [plain, carried]
+        let bytes = try CheckpointFile.encode(run)
+        #expect(String(decoding: bytes, as: UTF8.self).contains(#""tags":["1.0@\#(digest)",{"#))
+        #expect(try CheckpointFile.decode(bytes, path: "p") == run)
+    }
+
     @Test("listing reads headers that describe the files on disk, and reads the run whole when one does not")
     func listingUsesHeaders() async throws {
         let directory = TemporaryDirectory()

@@ -171,6 +171,57 @@ public struct TagRecord: Sendable, Codable, Equatable {
         case .failed: return .failed(reason: error ?? "failed")
         }
     }
+
+    /// A tag found current and nothing more (most tags of a re-sync): nothing to resume, nothing
+    /// learned. Saved as `"NAME@DIGEST"`, and not journaled on its own (see `RunLedger`).
+    public var isPlainSkip: Bool {
+        state == .skipped && digest != nil && sourceDigest == digest && job.destination == job.source
+            && error == nil && rewrites == nil && blobs == nil && stats == TagStats()
+    }
+}
+
+extension TagRecord {
+    private enum CodingKeys: String, CodingKey { case job, state, digest, sourceDigest, error, stats, rewrites, blobs }
+
+    public init(from decoder: any Decoder) throws {
+        if let plain = try? decoder.singleValueContainer().decode(String.self) {
+            guard let at = plain.lastIndex(of: "@"), let digest = try? Digest(parsing: String(plain[plain.index(after: at)...])) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not NAME@DIGEST: \(plain)"))
+            }
+            let name = String(plain[..<at])
+            self.init(job: TagJob(source: name, destination: name))
+            state = .skipped
+            self.digest = digest
+            sourceDigest = digest
+            return
+        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(job: try container.decode(TagJob.self, forKey: .job))
+        state = try container.decode(State.self, forKey: .state)
+        digest = try container.decodeIfPresent(Digest.self, forKey: .digest)
+        sourceDigest = try container.decodeIfPresent(Digest.self, forKey: .sourceDigest)
+        error = try container.decodeIfPresent(String.self, forKey: .error)
+        stats = try container.decode(TagStats.self, forKey: .stats)
+        rewrites = try container.decodeIfPresent([LayerRewrite].self, forKey: .rewrites)
+        blobs = try container.decodeIfPresent([Digest].self, forKey: .blobs)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        if isPlainSkip, let digest {
+            var container = encoder.singleValueContainer()
+            try container.encode("\(job.source)@\(digest)")
+            return
+        }
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(job, forKey: .job)
+        try container.encode(state, forKey: .state)
+        try container.encodeIfPresent(digest, forKey: .digest)
+        try container.encodeIfPresent(sourceDigest, forKey: .sourceDigest)
+        try container.encodeIfPresent(error, forKey: .error)
+        try container.encode(stats, forKey: .stats)
+        try container.encodeIfPresent(rewrites, forKey: .rewrites)
+        try container.encodeIfPresent(blobs, forKey: .blobs)
+    }
 }
 
 extension RunSettings {

@@ -110,9 +110,10 @@ public struct TagStats: Sendable, Equatable, Codable {
         keptLayers += other.keptLayers
         originalBytes += other.originalBytes
         compressedBytes += other.compressedBytes
-        if let seconds = other.compressionSeconds { compressionSeconds = (compressionSeconds ?? 0) + seconds }
-        if let copied = other.referrersCopied { referrersCopied = (referrersCopied ?? 0) + copied }
-        if let skipped = other.referrersSkipped { referrersSkipped = (referrersSkipped ?? 0) + skipped }
+        // Absent means zero: a zero is not recorded, so a tag that did nothing has empty stats.
+        if let seconds = other.compressionSeconds, seconds != 0 { compressionSeconds = (compressionSeconds ?? 0) + seconds }
+        if let copied = other.referrersCopied, copied != 0 { referrersCopied = (referrersCopied ?? 0) + copied }
+        if let skipped = other.referrersSkipped, skipped != 0 { referrersSkipped = (referrersSkipped ?? 0) + skipped }
     }
 
     mutating func count(_ kind: BlobTransferKind, size: Int64) {
