@@ -73,15 +73,15 @@ struct CompressionTests {
         let summary = try #require(CLI.summary(result.stdout))
 
         // What a tag reports as sent while in flight never runs ahead of what it sent in the end
-        // (compressed bytes, not the source bytes read), so the dashboard's "sent" only grows.
+        // (compressed bytes, not the source bytes read). It may go down: a layer that compresses
+        // too little is kept as it was, and the compressed upload begun for it is taken back.
         var sent: [String: Int64] = [:]
         for line in CLI.jsonLines(result.stdout) {
             let key = "\(line.string("repository") ?? ""):\(line.string("tag") ?? "")"
             switch line.string("event") {
             case "tag_progress":
                 let bytes = try #require(line.int("bytes_sent").map(Int64.init), "\(line)")
-                #expect(bytes >= sent[key, default: 0], "\(key): sent went down")
-                sent[key] = bytes
+                sent[key] = max(bytes, sent[key, default: 0])
             case "tag_finished":
                 let final = Int64(line.int("bytes") ?? 0)
                 #expect(sent[key, default: 0] <= final, "\(key): \(sent[key, default: 0]) sent in flight, \(final) in the end")

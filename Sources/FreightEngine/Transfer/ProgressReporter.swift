@@ -17,21 +17,21 @@ final class ProgressReporter: Sendable {
 
     /// `bytes` toward the total, of which `sent` were uploaded (negative: a transfer that starts
     /// over takes back what it counted).
+    /// Events are emitted under the lock (emitting only queues them): two threads that each
+    /// read the counts and emitted after letting go could emit the older counts last.
     func add(_ bytes: Int64, sent: Int64) {
         let now = ContinuousClock.now
-        let emit = state.withLock { state -> (Int64, Int64)? in
+        state.withLock { state in
             state.done += bytes
             state.sent += sent
-            if let last = state.lastEmit, now - last < .milliseconds(250) { return nil }
+            if let last = state.lastEmit, now - last < .milliseconds(250) { return }
             state.lastEmit = now
-            return (state.done, state.sent)
+            report(state.done, state.sent)
         }
-        if let (done, sent) = emit { report(done, sent) }
     }
 
     func finish() {
-        let (done, sent) = state.withLock { ($0.done, $0.sent) }
-        report(done, sent)
+        state.withLock { report($0.done, $0.sent) }
     }
 
     private func report(_ done: Int64, _ sent: Int64) {
