@@ -67,6 +67,7 @@ struct JobFileReader {
         "verbose": "is an option of the command, not of the file", "debug": "is an option of the command, not of the file",
         "theme": "is an option of the command, not of the file", "theme-dir": "is an option of the command, not of the file",
         "exit-on-complete": "is an option of the command, not of the file",
+        "keep-runs": "is an option of the command (freightliner serve --keep-runs; checkpoints prune for a run), not of the file",
         "metrics-listen": "is an option of the command (freightliner run --metrics-listen), not of the file",
         "shard": "is an option of the command (freightliner run --shard I/N), not of the file",
         "shard-by": "is an option of the command (freightliner run --shard-by), not of the file",
