@@ -589,7 +589,7 @@ class WanBench:
     def freightliner(self, destination, run_id, *extra):
         def run():
             credentials = "%s:%s" % (wan.USER, wan.PASSWORD)
-            # SSL_CERT_FILE as well as the cert dirs: freightliner 0.x asks the token service
+            # SSL_CERT_FILE as well as the cert dirs: freightliner asks the token service
             # (the registry's own host here) without the registry's --src/--dest-cert-dir trust.
             environment = dict(os.environ, SSL_CERT_FILE=self.site.ca)
             return self.bench.sync(self.source.host, destination.host + "/mirror", run_id, "--src-cert-dir", self.site.cert_dir,

@@ -282,7 +282,8 @@ class WanRegistry:
         return self
 
     def __exit__(self, *_):
-        self.remove()
+        # With BENCH_WORKDIR the logs stay, to read what each client asked and when.
+        self.stop() if "BENCH_WORKDIR" in os.environ else self.remove()
 
 
 def traffic(entries):
