@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 PYTHON ?= python3
 DEBIAN_PACKAGES := libncursesw5-dev libcurl4-openssl-dev zlib1g-dev libssl-dev pkg-config \
                    docker-registry skopeo tmux ncurses-term apache2-utils openssl curl time python3 python3-pip \
-                   buildah podman umoci dpkg-dev lintian ca-certificates pigz
+                   buildah podman umoci dpkg-dev lintian ca-certificates pigz nginx
 PYTHON_MODULES := moto:moto[server] boto3:boto3 cryptography:cryptography oras:oras prometheus_client:prometheus-client \
                   kubernetes_validate:kubernetes-validate
 BIN := .build/release/freightliner
@@ -241,8 +241,11 @@ demo: deps build
 
 ## bench: freightliner vs skopeo vs the floor on a generated corpus (BENCH_SCALE, BENCH_REPEAT),
 ## and gzip of one layer on one core and on all against pigz and gzip (BENCH_ONLY=gzip: that
-## alone, into results/gzip.json); prints tables and writes Tests/Bench/results/latest.json. Never
-## part of `make test`.
+## alone, into results/gzip.json); then the WAN profile: every registry behind nginx (HTTPS,
+## HTTP/2, a bench CA), token auth and an emulated link (BENCH_RTT_MS, default 40; BENCH_BANDWIDTH,
+## default 40MB a second each way), each tool against the link limit and skopeo.
+## BENCH_PROFILE=loopback|wan|both (default both). Prints tables and writes
+## Tests/Bench/results/latest.json. Never part of `make test`.
 bench: deps build
 	$(PYTHON) Tests/Bench/bench.py --bin $(BIN)
 

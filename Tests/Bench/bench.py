@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`make bench`: freightliner side by side with skopeo and with the floor, in one run (issue 7).
+"""`make bench`: freightliner side by side with skopeo and with the floor, in one run (issues 7, 17).
 
 Starts its own registries on loopback (a fresh, empty destination for every measurement),
 generates the corpus (Tests/Fixtures/corpus.py, profile `bench`), then measures:
@@ -25,13 +25,49 @@ A quarter of the corpus's tags are signed first (oras_artifacts.py: an SBOM and 
 through the referrers tag fallback, and a cosign signature), so the no-ops show what referrers
 cost. skopeo knows no referrers: it is given the images' tags only.
 
-prints a table and writes Tests/Bench/results/latest.json. Never part of `make test`: timings
+That is the loopback profile. The WAN profile (issue 17) measures, in the same run, across an
+emulated wide-area link (wan.py): every registry behind its own link (Tests/Fixtures/wan_link.py:
+BENCH_RTT_MS per round trip, BENCH_BANDWIDTH each way) in front of nginx serving it over HTTPS
+(a CA this bench makes with openssl, HTTP/2 on) with docker-registry's token auth
+(Tests/Fixtures/token_server.py). The link works on the TCP bytes in front of nginx, so every
+request pays a round trip, every new connection its TCP and TLS handshakes, and every byte (TLS,
+headers, tokens, blobs) the cap, whatever protocol or multiplexing the client uses (why, in
+wan.py's header). On its own corpus (Tests/Fixtures/corpus.py profile `wan`: 158 tags, about
+85 MB), it measures:
+
+  9. the floor (floor.py over HTTPS with bearer tokens, 64 threads), cold, no-op (2 HEADs per
+     tag) and no-op with immutable tags (tag lists only);
+ 10. freightliner sync cold, no-op, and no-op with `--immutable-tags '.*'` (CA by --src-cert-dir
+     and --dest-cert-dir, logins by --src-creds and --dest-creds);
+ 11. skopeo sync cold and no-op (cert-dir and credentials in its YAML, --dest-cert-dir,
+     --dest-creds) of every BENCH_WAN_SKOPEO_EVERY-th tag of each repository (default 4; 1: all),
+     its time scaled by the tags: it opens a connection per request (containers/image turns
+     keep-alive off), so across this link it takes ~3 s an image and the whole corpus ~10 minutes;
+
+each against the link limit and skopeo, with what the links counted (connections, bytes), what
+nginx logged (requests, by protocol: HTTP/2.0 or HTTP/1.1) and the tokens issued. The link limit
+of a measurement is its unique blob bytes / bandwidth plus the round trips of a minimal exchange
+that must each wait for the one before, from a fresh process (LINK_ROUND_TRIPS):
+  - cold, 13: TCP and TLS handshakes (2); the catalog's 401 that names the token service, the
+    token, the catalog (3); one token for every repository's scope at once, the tag lists (2);
+    the manifests, then an index's children (2); a blob's first byte, and the 201 of the last
+    upload after its last byte (2; the bytes themselves are the bandwidth term); the child
+    manifests, then the index that names them (2). The destination's own handshakes, challenge
+    and token overlap the source's.
+  - no-op, 8: the same 7 up to the tag lists, then every tag's manifest HEAD at the source and
+    the destination at once (1); its bytes are negligible.
+  - no-op with immutable tags, 7: the destination's tag lists beside the source's, no HEAD.
+
+prints tables and writes Tests/Bench/results/latest.json. Never part of `make test`: timings
 on a shared machine are reported, not asserted.
 
-Environment: BENCH_SCALE (corpus size, default 1), BENCH_REPEAT (rounds of 1-5, the median is
-reported; default 1), BENCH_SCALING=0 skips 6, BENCH_WORKDIR (default: a temp dir, removed after),
-BENCH_JOBS (freightliner --jobs; default its own), BENCH_SHARDS (0 or 1 skips 7), BENCH_ONLY=gzip
-(8 alone, repeated BENCH_REPEAT times, at least 3).
+Environment: BENCH_PROFILE (loopback, wan or both; default both), BENCH_SCALE (corpus size, both
+profiles, default 1), BENCH_REPEAT (rounds of 1-5, the median is reported; default 1; loopback
+only), BENCH_SCALING=0 skips 6, BENCH_WORKDIR (default: a temp dir, removed after), BENCH_JOBS
+(freightliner --jobs; default its own), BENCH_SHARDS (0 or 1 skips 7), BENCH_ONLY=gzip (8 alone,
+repeated BENCH_REPEAT times, at least 3), BENCH_RTT_MS (the WAN's round trip, default 40),
+BENCH_BANDWIDTH (the WAN's bytes a second each way: 40MB, 5MiB or a number; default 40MB),
+BENCH_WAN_SKOPEO_EVERY (see 11).
 """
 import argparse
 import concurrent.futures
@@ -56,6 +92,7 @@ sys.path.insert(0, os.path.join(ROOT, "Tests", "Fixtures"))
 
 import corpus  # noqa: E402
 import floor  # noqa: E402
+import wan  # noqa: E402
 from registry import Client, Registry, digest_of  # noqa: E402
 
 SKOPEO_CACHE = "/var/lib/containers/cache/blob-info-cache-v1.boltdb"
@@ -103,17 +140,17 @@ class Bench:
         return {"seconds": wall, "cpu_seconds": float(user) + float(system), "rss_kib": int(rss_kib), "status": result.returncode,
                 "stdout": result.stdout.decode(errors="replace"), "stderr": result.stderr.decode(errors="replace")}
 
-    def freightliner(self, *arguments, expect=(0,), summary_required=True):
+    def freightliner(self, *arguments, expect=(0,), summary_required=True, env=None):
         jobs = ["--jobs", str(self.jobs)] if self.jobs and arguments[0] in ("sync", "copy") else []
-        run = self.timed([self.binary] + list(arguments) + jobs + ["--ui", "json"])
+        run = self.timed([self.binary] + list(arguments) + jobs + ["--ui", "json"], env=env)
         if run["status"] not in expect:
             raise SystemExit("freightliner %s exited %d:\n%s" % (" ".join(arguments), run["status"], run["stderr"][-3000:]))
         summary = summary_of(run["stdout"], summary_required)
         return {"seconds": run["seconds"], "cpu_seconds": run["cpu_seconds"], "rss_kib": run["rss_kib"], "summary": summary}
 
-    def sync(self, source, destination, run_id, *extra):
+    def sync(self, source, destination, run_id, *extra, env=None):
         result = self.freightliner("sync", source, destination, "--run-id", run_id,
-                                   "--checkpoint-dir", os.path.join(self.workdir, "runs"), *extra)
+                                   "--checkpoint-dir", os.path.join(self.workdir, "runs"), *extra, env=env)
         summary = result["summary"]
         if summary["status"] != "completed" or summary["tags"]["failed"]:
             raise SystemExit("freightliner sync did not complete: %s" % json.dumps(summary)[:2000])
@@ -497,6 +534,242 @@ class Bench:
         return result
 
 
+# MARK: the WAN profile
+
+# Round trips in the link limit of each measurement: the requests of a minimal exchange that
+# must each wait for the answer of one before, from a fresh process (see the header). The
+# destination's own handshakes, challenge and token overlap the source's and add none.
+LINK_ROUND_TRIPS = {
+    # TCP + TLS handshakes (2), the catalog's 401 naming the token service, its token, the
+    # catalog, one token for every repository's scope, the tag lists, the manifests, an index's
+    # children (7), a blob's first byte and the last upload's 201 (2), child manifests, then the
+    # index that names them (2).
+    "cold": 13,
+    # 2 handshakes, 401, token, catalog, token, tag lists (7), then the source's and the
+    # destination's manifest HEADs at once (1).
+    "noop": 8,
+    # The same 7, the destination's tag lists alongside the source's; no HEAD.
+    "noop_immutable": 7,
+}
+# What issue 17 asks (reported, not asserted): cold within 1.5 x the link limit, a no-op within 12
+# round trips' worth of time, 4 with --immutable-tags.
+WAN_TARGETS = {"cold_vs_link_limit": 1.5, "noop_round_trips": 12, "noop_immutable_round_trips": 4}
+
+
+class WanBench:
+    """freightliner, skopeo and the floor across the emulated WAN (wan.py), in one run."""
+
+    def __init__(self, bench, rtt_ms, rate):
+        self.bench = bench
+        self.rtt_ms, self.rate = rtt_ms, rate
+        self.site = wan.Site(bench.workdir, rtt_ms, rate)
+        self.source = None
+
+    def stop(self):
+        if self.source:
+            self.source.remove()
+        self.site.stop()
+
+    def measure(self, destination, run):
+        """Runs `run()` with the links' counters and the access logs read around it."""
+        self.source.link(reset=True)
+        destination.link(reset=True)
+        marks = self.source.log_mark(), destination.log_mark()
+        tokens = self.site.token_stats()["issued"]
+        started = time.monotonic()
+        result = run() or {}
+        result.setdefault("seconds", time.monotonic() - started)
+        result["round_trips"] = result["seconds"] * 1000.0 / self.rtt_ms
+        result["link"] = {"source": self.source.link(), "destination": destination.link()}
+        result["traffic"] = {"source": wan.traffic(self.source.requests_since(marks[0])),
+                             "destination": wan.traffic(destination.requests_since(marks[1]))}
+        result["tokens_issued"] = self.site.token_stats()["issued"] - tokens
+        return result
+
+    def freightliner(self, destination, run_id, *extra):
+        def run():
+            credentials = "%s:%s" % (wan.USER, wan.PASSWORD)
+            # SSL_CERT_FILE as well as the cert dirs: freightliner asks the token service
+            # (the registry's own host here) without the registry's --src/--dest-cert-dir trust.
+            environment = dict(os.environ, SSL_CERT_FILE=self.site.ca)
+            return self.bench.sync(self.source.host, destination.host + "/mirror", run_id, "--src-cert-dir", self.site.cert_dir,
+                                   "--dest-cert-dir", self.site.cert_dir, "--src-creds", credentials, "--dest-creds", credentials,
+                                   *extra, env=environment)
+        return self.measure(destination, run)
+
+    def skopeo(self, repositories, every):
+        """skopeo sync of every `every`-th tag of each repository (at least one), cold and no-op;
+        its seconds scaled by all tags / those tags into `scaled_seconds` (it copies one image
+        at a time, so its time grows with the tags: see the README for a whole-corpus run)."""
+        yaml_path = os.path.join(self.bench.workdir, "skopeo-wan.yml")
+        client = self.source.client()
+        given = total = 0
+        with open(yaml_path, "w") as f:
+            f.write("%s:\n  cert-dir: %s\n  credentials:\n    username: %s\n    password: %s\n  images:\n" % (
+                self.source.host, self.site.cert_dir, wan.USER, wan.PASSWORD))
+            for repository in repositories:
+                tags = sorted(client.tags(repository))
+                chosen = tags[::every]
+                given, total = given + len(chosen), total + len(tags)
+                f.write("    %s: [%s]\n" % (repository, ", ".join(json.dumps(tag) for tag in chosen)))
+        command = ["skopeo", "sync", "--src", "yaml", "--dest", "docker", "--dest-cert-dir", self.site.cert_dir,
+                   "--dest-creds", "%s:%s" % (wan.USER, wan.PASSWORD), "--all", "--preserve-digests", yaml_path]
+
+        def run(destination):
+            result = self.bench.timed(command + [destination.host + "/mirror"])
+            if result["status"] != 0:
+                raise SystemExit("skopeo sync (WAN) exited %d:\n%s" % (result["status"], result["stderr"][-3000:]))
+            return {"seconds": result["seconds"], "cpu_seconds": result["cpu_seconds"]}
+
+        with self.site.registry("skopeo-dest") as destination:
+            if os.path.exists(SKOPEO_CACHE):
+                os.remove(SKOPEO_CACHE)
+            cold = self.measure(destination, lambda: run(destination))
+            noop = self.measure(destination, lambda: run(destination))
+        for sample in (cold, noop):
+            sample.update(tags=given, of_tags=total, measured_seconds=sample["seconds"], seconds=sample["seconds"] * total / given)
+            sample["round_trips"] = sample["seconds"] * 1000.0 / self.rtt_ms
+        return cold, noop
+
+    def floor(self):
+        threads = 64
+        with self.site.registry("floor-dest") as destination:
+            def cold():
+                started, cpu = time.monotonic(), time.process_time()
+                counts = floor.replicate(self.source.client(), destination.client(push=True), "mirror", threads=threads)
+                return {"seconds": time.monotonic() - started, "cpu_seconds": time.process_time() - cpu, "counts": counts}
+
+            def noop(immutable):
+                def run():
+                    stale = floor.noop(self.source.client(), destination.client(push=True), "mirror", threads=threads, immutable=immutable)
+                    if stale:
+                        raise SystemExit("the WAN floor's replica is missing %d tags" % stale)
+                return run
+
+            return (self.measure(destination, cold), self.measure(destination, noop(False)), self.measure(destination, noop(True)),
+                    threads)
+
+    def run(self, scale):
+        log("WAN profile: %g ms per round trip, %.0f MB/s each way; generating the corpus (profile wan, scale %g)" % (
+            self.rtt_ms, self.rate / 1e6, scale))
+        loader = self.bench.registry("wan-corpus")
+        info = corpus.build(loader.host, "wan", scale, os.path.join(self.bench.workdir, "wan-corpus"), seed=7, jobs=4)
+        shutil.rmtree(os.path.join(self.bench.workdir, "wan-corpus"), ignore_errors=True)
+        loader.stop(keep=True)
+        # The same storage, served behind the WAN front with token auth.
+        self.source = self.site.registry("source", storage=os.path.join(loader.directory, "storage"))
+        repositories = self.source.client().catalog()
+        results = {"rtt_ms": self.rtt_ms, "bandwidth": self.rate, "corpus": info, "host": self.site.name,
+                   "link_round_trips": LINK_ROUND_TRIPS, "targets": WAN_TARGETS}
+        log("WAN: floor")
+        cold, noop, immutable, threads = self.floor()
+        results["floor"] = {"cold": cold, "noop": noop, "noop_immutable": immutable, "threads": threads}
+        log("WAN: freightliner sync")
+        with self.site.registry("freightliner-dest") as destination:
+            self.bench.counter += 1
+            n = self.bench.counter
+            results["freightliner"] = {
+                "cold": self.freightliner(destination, "wan-cold-%d" % n),
+                "noop": self.freightliner(destination, "wan-noop-%d" % n),
+                "noop_immutable": self.freightliner(destination, "wan-noop-immutable-%d" % n, "--immutable-tags", ".*")}
+        every = max(1, int(os.environ.get("BENCH_WAN_SKOPEO_EVERY", "4")))
+        log("WAN: skopeo sync of every %d. tag" % every)
+        cold, noop = self.skopeo(repositories, every)
+        results["skopeo"] = {"cold": cold, "noop": noop, "every": every}
+        # Every unique blob (layers and configs), as the floor uploaded them once each.
+        unique = results["floor"]["cold"]["counts"]["bytes_uploaded"]
+        rtt = self.rtt_ms / 1000.0
+        limit = {"cold": unique / self.rate + LINK_ROUND_TRIPS["cold"] * rtt,
+                 "noop": LINK_ROUND_TRIPS["noop"] * rtt, "noop_immutable": LINK_ROUND_TRIPS["noop_immutable"] * rtt}
+        results["unique_blob_bytes"] = unique
+        results["link_limit_seconds"] = limit
+        ratios = {}
+        for tool in ("freightliner", "floor", "skopeo"):
+            for kind, value in results[tool].items():
+                if isinstance(value, dict) and "seconds" in value:
+                    ratios["%s_%s_vs_link_limit" % (tool, kind)] = value["seconds"] / limit[kind]
+        for kind in ("cold", "noop"):
+            ratios["freightliner_%s_vs_skopeo" % kind] = results["freightliner"][kind]["seconds"] / results["skopeo"][kind]["seconds"]
+        ratios["freightliner_noop_immutable_vs_skopeo_noop"] = (results["freightliner"]["noop_immutable"]["seconds"]
+                                                               / results["skopeo"]["noop"]["seconds"])
+        results["ratios"] = ratios
+        f = results["freightliner"]
+        results["met"] = {"cold_vs_link_limit": ratios["freightliner_cold_vs_link_limit"] <= WAN_TARGETS["cold_vs_link_limit"],
+                          "noop_round_trips": f["noop"]["round_trips"] <= WAN_TARGETS["noop_round_trips"],
+                          "noop_immutable_round_trips": f["noop_immutable"]["round_trips"] <= WAN_TARGETS["noop_immutable_round_trips"]}
+        for sample in f.values():
+            sample["summary"].pop("failures", None)
+        return results
+
+
+def wan_table(results):
+    r, limit = results["ratios"], results["link_limit_seconds"]
+    lines = ["| across the WAN (%g ms, %.0f MB/s) | seconds | round trips | vs link limit | vs skopeo | requests (nginx: source + destination) | connections | protocols | target | met |" % (
+                 results["rtt_ms"], results["bandwidth"] / 1e6),
+             "|---|---:|---:|---:|---:|---:|---:|---|---|---|"]
+
+    def row(label, tool, kind, versus_skopeo="", target="", met=""):
+        sample = results[tool][kind]
+        traffic = sample["traffic"]
+        protocols = {}
+        for side in ("source", "destination"):
+            for name, count in traffic[side]["by_protocol"].items():
+                protocols[name] = protocols.get(name, 0) + count
+        lines.append("| %s | %.2f s | %.1f | %.2f x | %s | %d + %d | %d + %d | %s | %s | %s |" % (
+            label, sample["seconds"], sample["round_trips"], r["%s_%s_vs_link_limit" % (tool, kind)], versus_skopeo,
+            traffic["source"]["requests"], traffic["destination"]["requests"],
+            sample["link"]["source"]["connections"], sample["link"]["destination"]["connections"],
+            " ".join("%s %d" % item for item in sorted(protocols.items())), target, met))
+
+    met = results["met"]
+    lines.append("| link limit, cold: %.1f MB / bandwidth + %d round trips | %.2f s | %.1f | 1.00 x | | | | | | |" % (
+        results["unique_blob_bytes"] / 1e6, results["link_round_trips"]["cold"], limit["cold"], limit["cold"] * 1000 / results["rtt_ms"]))
+    skopeo = results["skopeo"]["cold"]
+    scaled = " (%d of %d tags: %.2f s, x %.2f)" % (skopeo["tags"], skopeo["of_tags"], skopeo["measured_seconds"],
+                                                   skopeo["of_tags"] / skopeo["tags"]) if skopeo["tags"] != skopeo["of_tags"] else ""
+    row("skopeo sync, cold" + scaled, "skopeo", "cold")
+    row("floor, cold", "floor", "cold")
+    row("freightliner sync, cold", "freightliner", "cold", "%.2f x" % r["freightliner_cold_vs_skopeo"],
+        "<= %.1f x link limit" % WAN_TARGETS["cold_vs_link_limit"], "yes" if met["cold_vs_link_limit"] else "NO")
+    lines.append("| link limit, no-op: %d round trips | %.2f s | %d | 1.00 x | | | | | | |" % (
+        results["link_round_trips"]["noop"], limit["noop"], results["link_round_trips"]["noop"]))
+    noop = results["skopeo"]["noop"]
+    scaled = " (%d of %d tags: %.2f s, x %.2f)" % (noop["tags"], noop["of_tags"], noop["measured_seconds"],
+                                                   noop["of_tags"] / noop["tags"]) if noop["tags"] != noop["of_tags"] else ""
+    row("skopeo sync, no-op" + scaled, "skopeo", "noop")
+    row("floor, no-op: 2 HEADs per tag", "floor", "noop")
+    row("freightliner sync, no-op", "freightliner", "noop", "%.2f x" % r["freightliner_noop_vs_skopeo"],
+        "<= %d round trips" % WAN_TARGETS["noop_round_trips"], "yes" if met["noop_round_trips"] else "NO")
+    lines.append("| link limit, no-op with immutable tags: %d round trips | %.2f s | %d | 1.00 x | | | | | | |" % (
+        results["link_round_trips"]["noop_immutable"], limit["noop_immutable"], results["link_round_trips"]["noop_immutable"]))
+    row("floor, no-op: tag lists only", "floor", "noop_immutable")
+    row("freightliner sync, no-op, --immutable-tags '.*'", "freightliner", "noop_immutable",
+        "%.2f x skopeo's no-op" % r["freightliner_noop_immutable_vs_skopeo_noop"],
+        "<= %d round trips" % WAN_TARGETS["noop_immutable_round_trips"], "yes" if met["noop_immutable_round_trips"] else "NO")
+    info = results["corpus"]
+    f = results["freightliner"]
+    lines += ["", "WAN corpus: %d repositories, %d tags, %.1f MB of unique blobs; registries at %s over HTTPS (nginx, HTTP/2 offered) "
+              "with bearer tokens; the floor with %d threads. freightliner's summary `requests`: cold %s; no-op %s; "
+              "no-op --immutable-tags %s. Tokens issued: freightliner cold %d, no-op %d, immutable %d; skopeo cold %d, no-op %d." % (
+                  info["repositories"], info["tags"], results["unique_blob_bytes"] / 1e6, results["host"], results["floor"]["threads"],
+                  json.dumps(f["cold"]["summary"].get("requests", {}), sort_keys=True),
+                  json.dumps(f["noop"]["summary"].get("requests", {}), sort_keys=True),
+                  json.dumps(f["noop_immutable"]["summary"].get("requests", {}), sort_keys=True),
+                  f["cold"]["tokens_issued"], f["noop"]["tokens_issued"], f["noop_immutable"]["tokens_issued"],
+                  results["skopeo"]["cold"]["tokens_issued"], results["skopeo"]["noop"]["tokens_issued"])]
+    return "\n".join(lines)
+
+
+def parse_rate(text):
+    """Bytes a second from `40MB`, `5MiB`, `1e6` (MB, KB are powers of 1000; MiB, KiB of 1024)."""
+    units = {"kib": 1024, "mib": 1 << 20, "gib": 1 << 30, "kb": 1e3, "mb": 1e6, "gb": 1e9, "b": 1}
+    lowered = text.strip().lower().removesuffix("/s")
+    for unit, factor in units.items():
+        if lowered.endswith(unit):
+            return float(lowered[: -len(unit)]) * factor
+    return float(lowered)
+
+
 def summary_of(stdout, required=True):
     for line in reversed(stdout.splitlines()):
         line = line.strip()
@@ -655,6 +928,9 @@ def main():
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "machine": machine(),
                "scale": scale, "repeat": repeat, "jobs": jobs, "targets": TARGETS, "samples": {}}
     source = None
+    profile = os.environ.get("BENCH_PROFILE", "both")
+    if profile not in ("loopback", "wan", "both"):
+        raise SystemExit("BENCH_PROFILE=%s: use loopback, wan or both" % profile)
     if os.environ.get("BENCH_ONLY") == "gzip":
         try:
             results["gzip"] = bench.gzip_layer(max(3, repeat))
@@ -670,74 +946,81 @@ def main():
         print("\nresults: %s" % os.path.relpath(output))
         return
     try:
-        source = bench.registry("source")
-        log("generating the corpus (scale %g) in %s" % (scale, source.host))
-        results["corpus"] = corpus.build(source.host, "bench", scale, os.path.join(workdir, "corpus"), seed=7, jobs=4)
-        shutil.rmtree(os.path.join(workdir, "corpus"), ignore_errors=True)
-        repositories = Client(source.host).catalog()
-        log("signing a quarter of the tags")
-        results["corpus"]["signed_tags"] = bench.sign(source, repositories)
-        samples = {key: [] for key in ("skopeo_cold", "skopeo_noop", "freightliner_cold", "freightliner_noop", "freightliner_noop_immutable",
-                                       "freightliner_noop_no_referrers", "floor", "floor_noop", "resume", "resume_at_90_percent_of_time")}
-        for round_number in range(repeat):
-            log("round %d of %d: skopeo sync" % (round_number + 1, repeat))
-            cold, noop = bench.skopeo(source, repositories)
-            samples["skopeo_cold"].append(cold)
-            samples["skopeo_noop"].append(noop)
-            log("round %d of %d: freightliner sync" % (round_number + 1, repeat))
-            cold, noop, immutable, bare = bench.freightliner_sync(source)
-            samples["freightliner_cold"].append(cold)
-            samples["freightliner_noop"].append(noop)
-            samples["freightliner_noop_immutable"].append(immutable)
-            samples["freightliner_noop_no_referrers"].append(bare)
-            log("round %d of %d: floor" % (round_number + 1, repeat))
-            cold, noop = bench.floor(source)
-            samples["floor"].append(cold)
-            samples["floor_noop"].append(noop)
-            log("round %d of %d: kill at 90 %% and resume" % (round_number + 1, repeat))
-            samples["resume"].append(bench.resume(source))
-            samples["resume_at_90_percent_of_time"].append(bench.resume(source, kill_after=0.9 * samples["freightliner_cold"][-1]["seconds"]))
-        results["samples"] = samples
-        median = {key: median_of(values) for key, values in samples.items()}
-        results["median"] = median
-        results["median_cpu_seconds"] = {key: median_of(values, "cpu_seconds") for key, values in samples.items()}
-        tags = results["corpus"]["tags"]
-        cold_summary = samples["freightliner_cold"][len(samples["freightliner_cold"]) // 2]["summary"]
-        noop_summary = samples["freightliner_noop"][len(samples["freightliner_noop"]) // 2]["summary"]
-        results["requests_per_tag"] = {"cold": per_tag(cold_summary.get("requests", {}), tags),
-                                       "noop": per_tag(noop_summary.get("requests", {}), tags)}
-        for key, name in (("freightliner_noop_immutable", "noop_immutable"), ("freightliner_noop_no_referrers", "noop_no_referrers")):
-            middle = samples[key][len(samples[key]) // 2]["summary"]
-            results["requests_per_tag"][name] = per_tag(middle.get("requests", {}), tags)
-        shard_count = int(os.environ.get("BENCH_SHARDS", "4"))
-        if shard_count > 1:
-            log("%d shards at once against one process" % shard_count)
-            results["shards"] = bench.shards(source, shard_count)
-            if results["shards"]["tags"] != results["shards"]["one_process_tags"]:
-                raise SystemExit("the shards planned %d tags, one process %d" % (results["shards"]["tags"], results["shards"]["one_process_tags"]))
-        log("copy of a 512 MiB layer")
-        results["big_layer"] = bench.big_layer()
-        log("gzip of one layer: one core, every core, pigz, gzip")
-        results["gzip"] = bench.gzip_layer(max(3, repeat))
-        if os.environ.get("BENCH_SCALING", "1") != "0":
-            results["scaling"] = bench.scaling()
-        ratios = {
-            "cold_vs_skopeo": median["freightliner_cold"] / median["skopeo_cold"],
-            "noop_vs_skopeo": median["freightliner_noop"] / median["skopeo_noop"],
-            "cold_vs_floor": median["freightliner_cold"] / median["floor"],
-            "resume_vs_cold": median["resume"] / median["freightliner_cold"],
-        }
-        results["resume_at_90_percent_of_time_vs_cold"] = median["resume_at_90_percent_of_time"] / median["freightliner_cold"]
-        results["ratios"] = ratios
-        results["met"] = {key: value <= TARGETS[key] for key, value in ratios.items()}
-        results["met"]["peak_rss_mb"] = results["big_layer"]["peak_rss_mb"] <= TARGETS["peak_rss_mb"]
-        results["met"]["gzip_parallel_vs_single"] = results["gzip"]["met"]
+        if profile in ("loopback", "both"):
+            source = bench.registry("source")
+            log("generating the corpus (scale %g) in %s" % (scale, source.host))
+            results["corpus"] = corpus.build(source.host, "bench", scale, os.path.join(workdir, "corpus"), seed=7, jobs=4)
+            shutil.rmtree(os.path.join(workdir, "corpus"), ignore_errors=True)
+            repositories = Client(source.host).catalog()
+            log("signing a quarter of the tags")
+            results["corpus"]["signed_tags"] = bench.sign(source, repositories)
+            samples = {key: [] for key in ("skopeo_cold", "skopeo_noop", "freightliner_cold", "freightliner_noop", "freightliner_noop_immutable",
+                                           "freightliner_noop_no_referrers", "floor", "floor_noop", "resume", "resume_at_90_percent_of_time")}
+            for round_number in range(repeat):
+                log("round %d of %d: skopeo sync" % (round_number + 1, repeat))
+                cold, noop = bench.skopeo(source, repositories)
+                samples["skopeo_cold"].append(cold)
+                samples["skopeo_noop"].append(noop)
+                log("round %d of %d: freightliner sync" % (round_number + 1, repeat))
+                cold, noop, immutable, bare = bench.freightliner_sync(source)
+                samples["freightliner_cold"].append(cold)
+                samples["freightliner_noop"].append(noop)
+                samples["freightliner_noop_immutable"].append(immutable)
+                samples["freightliner_noop_no_referrers"].append(bare)
+                log("round %d of %d: floor" % (round_number + 1, repeat))
+                cold, noop = bench.floor(source)
+                samples["floor"].append(cold)
+                samples["floor_noop"].append(noop)
+                log("round %d of %d: kill at 90 %% and resume" % (round_number + 1, repeat))
+                samples["resume"].append(bench.resume(source))
+                samples["resume_at_90_percent_of_time"].append(bench.resume(source, kill_after=0.9 * samples["freightliner_cold"][-1]["seconds"]))
+            results["samples"] = samples
+            median = {key: median_of(values) for key, values in samples.items()}
+            results["median"] = median
+            results["median_cpu_seconds"] = {key: median_of(values, "cpu_seconds") for key, values in samples.items()}
+            tags = results["corpus"]["tags"]
+            cold_summary = samples["freightliner_cold"][len(samples["freightliner_cold"]) // 2]["summary"]
+            noop_summary = samples["freightliner_noop"][len(samples["freightliner_noop"]) // 2]["summary"]
+            results["requests_per_tag"] = {"cold": per_tag(cold_summary.get("requests", {}), tags),
+                                           "noop": per_tag(noop_summary.get("requests", {}), tags)}
+            for key, name in (("freightliner_noop_immutable", "noop_immutable"), ("freightliner_noop_no_referrers", "noop_no_referrers")):
+                middle = samples[key][len(samples[key]) // 2]["summary"]
+                results["requests_per_tag"][name] = per_tag(middle.get("requests", {}), tags)
+            shard_count = int(os.environ.get("BENCH_SHARDS", "4"))
+            if shard_count > 1:
+                log("%d shards at once against one process" % shard_count)
+                results["shards"] = bench.shards(source, shard_count)
+                if results["shards"]["tags"] != results["shards"]["one_process_tags"]:
+                    raise SystemExit("the shards planned %d tags, one process %d" % (results["shards"]["tags"], results["shards"]["one_process_tags"]))
+            log("copy of a 512 MiB layer")
+            results["big_layer"] = bench.big_layer()
+            log("gzip of one layer: one core, every core, pigz, gzip")
+            results["gzip"] = bench.gzip_layer(max(3, repeat))
+            if os.environ.get("BENCH_SCALING", "1") != "0":
+                results["scaling"] = bench.scaling()
+            ratios = {
+                "cold_vs_skopeo": median["freightliner_cold"] / median["skopeo_cold"],
+                "noop_vs_skopeo": median["freightliner_noop"] / median["skopeo_noop"],
+                "cold_vs_floor": median["freightliner_cold"] / median["floor"],
+                "resume_vs_cold": median["resume"] / median["freightliner_cold"],
+            }
+            results["resume_at_90_percent_of_time_vs_cold"] = median["resume_at_90_percent_of_time"] / median["freightliner_cold"]
+            results["ratios"] = ratios
+            results["met"] = {key: value <= TARGETS[key] for key, value in ratios.items()}
+            results["met"]["peak_rss_mb"] = results["big_layer"]["peak_rss_mb"] <= TARGETS["peak_rss_mb"]
+            results["met"]["gzip_parallel_vs_single"] = results["gzip"]["met"]
+        if profile in ("wan", "both"):
+            wan_bench = WanBench(bench, float(os.environ.get("BENCH_RTT_MS", "40")), parse_rate(os.environ.get("BENCH_BANDWIDTH", "40MB")))
+            try:
+                results["wan"] = wan_bench.run(scale)
+            finally:
+                wan_bench.stop()
         results["machine"]["load_average_at_end"] = os.getloadavg()
-        text = table(results)
+        text = "\n\n".join(([table(results)] if "median" in results else []) + ([wan_table(results["wan"])] if "wan" in results else []))
         results["table"] = text
         os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-        for sample in (samples["freightliner_cold"] + samples["freightliner_noop"] + samples["freightliner_noop_immutable"]
-                       + samples["freightliner_noop_no_referrers"]):
+        for sample in [sample for key in ("freightliner_cold", "freightliner_noop", "freightliner_noop_immutable", "freightliner_noop_no_referrers")
+                       for sample in results["samples"].get(key, [])]:
             sample["summary"].pop("failures", None)
         with open(args.output, "w") as f:
             json.dump(results, f, indent=2, sort_keys=True)

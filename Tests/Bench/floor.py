@@ -13,6 +13,12 @@ Why this is a fair floor for `freightliner sync` (and not a strawman):
   own hashing and disk writes are the bottleneck: more threads than `threads` only add
   contention). Python moves the bytes with one copy per 1 MiB chunk, which costs a few percent
   of one core at these rates.
+- Mounts, then child manifests, then tagged manifests go out in three parallel waves across every
+  repository (a repository's 130 tags are not put one after another).
+
+Across the WAN profile (bench.py, wan.py) it is given clients that speak HTTPS and get bearer
+tokens (registry.Client), and more threads: there a request costs a round trip, not CPU, and
+`threads` requests in flight bound how many round trips a wave of small requests takes.
 """
 import collections
 import concurrent.futures
@@ -23,9 +29,15 @@ from registry import Client, INDEX_TYPES, MANIFEST_TYPES
 CHUNK = 1 << 20
 
 
+def client(registry):
+    """A Client for a host name, or the Client given."""
+    return registry if isinstance(registry, Client) else Client(registry)
+
+
 def replicate(source_host, destination_host, prefix, threads=8):
-    """Copies every repository of `source_host` under `destination_host/prefix`; returns counts."""
-    source, destination = Client(source_host), Client(destination_host)
+    """Copies every repository of `source_host` under `destination_host/prefix` (each a host or a
+    Client); returns counts."""
+    source, destination = client(source_host), client(destination_host)
     counts = collections.Counter()
 
     def dest(repository):
@@ -85,34 +97,33 @@ def replicate(source_host, destination_host, prefix, threads=8):
         counts["blobs_uploaded"] = len(by_size)
         counts["bytes_uploaded"] = sum(pool.map(copy_blob, by_size))
 
-        def finish_repository(repository):
-            mounts = 0
-            for digest in needs[repository]:
-                holder = home[digest][0]
-                if holder != repository:
-                    destination.mount(dest(repository), digest, dest(holder))
-                    mounts += 1
-            own = {key: value for key, value in manifests.items() if key[0] == repository}
-            # Children (by digest) first, then the tags.
-            for (_, reference), (data, media_type) in sorted(own.items(), key=lambda item: not item[0][1].startswith("sha256:")):
-                destination.put_manifest(dest(repository), reference, data, media_type)
-            return mounts
+        mounts = [(repository, digest, home[digest][0]) for repository in repositories for digest in needs[repository]
+                  if home[digest][0] != repository]
+        list(pool.map(lambda item: destination.mount(dest(item[0]), item[1], dest(item[2])), mounts))
+        counts["blobs_mounted"] = len(mounts)
 
-        counts["blobs_mounted"] = sum(pool.map(finish_repository, repositories))
+        def put(item):
+            (repository, reference), (data, media_type) = item
+            destination.put_manifest(dest(repository), reference, data, media_type)
+
+        # Children (by digest) first, then the tags.
+        list(pool.map(put, [item for item in manifests.items() if item[0][1].startswith("sha256:")]))
+        list(pool.map(put, [item for item in manifests.items() if not item[0][1].startswith("sha256:")]))
     counts["repositories"] = len(repositories)
     counts["tags"] = sum(len(t) for t in tags.values())
     return dict(counts)
 
 
-def noop(source_host, destination_host, prefix, threads=16):
+def noop(source_host, destination_host, prefix, threads=16, immutable=False):
     """The no-op floor: what any tool must ask to prove a replica current, and nothing more.
 
     List the catalog and the tags, then per tag one HEAD of the source manifest (tags move) and
     one of the destination's (it may have changed since), compared by Docker-Content-Digest.
-    Same concurrency as freightliner's tags in flight (2 x its default 8 jobs). Returns the
-    number of tags that differ (0 for a current replica).
+    Same concurrency as freightliner's tags in flight (2 x its default 8 jobs). With `immutable`
+    (as `--immutable-tags '.*'`: a tag once copied never moves), the destination's tag lists
+    instead, no HEADs. Returns the number of tags that differ (0 for a current replica).
     """
-    source, destination = Client(source_host), Client(destination_host)
+    source, destination = client(source_host), client(destination_host)
     accept = {"Accept": ", ".join(MANIFEST_TYPES | INDEX_TYPES)}
 
     def current(item):
@@ -124,6 +135,11 @@ def noop(source_host, destination_host, prefix, threads=16):
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=threads) as pool:
         repositories = source.catalog()
+        if immutable:
+            def missing(repository):
+                ours = set(destination.tags("%s/%s" % (prefix, repository)))
+                return len(set(source.tags(repository)) - ours)
+            return sum(pool.map(missing, repositories))
         items = [(repository, tag) for repository, tags in zip(repositories, pool.map(source.tags, repositories))
                  for tag in tags]
         return sum(1 for same in pool.map(current, items) if not same)

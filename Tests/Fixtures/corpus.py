@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Builds a corpus of sample images and pushes it to a registry over the Distribution API.
 
-Used by `make demo` (a small, varied tree) and `make bench` (>= 20 repositories, >= 300 MB of
-unique blobs at scale 1). Images are real OCI images: tar layers (gzip), configs with correct
-diff_ids, manifests, multi-platform indexes and Docker manifest lists, base layers shared across
-repositories, and repositories with many small tags. Content is seeded, so a corpus is the same
-every time for the same arguments.
+Used by `make demo` (a small, varied tree) and `make bench`: profile `bench` on loopback (>= 20
+repositories, >= 300 MB of unique blobs at scale 1) and profile `wan` across the emulated WAN
+(about 85 MB and 158 tags at scale 1, issue 17's corpus). Both hold the shapes users have
+(`user_shapes`): 40-layer images, 3-platform indexes, a 130-tag repository, a deep path. Images are
+real OCI images: tar layers (gzip), configs with correct diff_ids, manifests, multi-platform
+indexes and Docker manifest lists, base layers shared across repositories, and repositories with
+many small tags. Content is seeded, so a corpus is the same every time for the same arguments.
 
     corpus.py --registry 127.0.0.1:5000 --profile demo
     corpus.py --registry 127.0.0.1:5000 --profile bench --scale 2 --workdir /tmp/corpus
+    corpus.py --registry 127.0.0.1:5000 --profile wan
 """
 import argparse
 import concurrent.futures
@@ -104,6 +107,28 @@ class Generator:
         return layout.blob(json.dumps({"schemaVersion": 2, "mediaType": media_type, "manifests": manifests}).encode(), media_type)
 
 
+def user_shapes(scale):
+    """The shapes of users' trees (issue 17) that the rest of a corpus lacks: a repository of 130
+    small tags over one base, 40-layer images (38 shared, 2 their own), 3-platform indexes (each
+    platform with its own base), and a repository five path components deep. Its size does not
+    grow with `scale` but for the 130-tag repository's count, which does."""
+    many = max(1, int(130 * scale))
+    return [
+        ("many/tags", [("0.%d.%d" % (t // 10, t % 10), "image", [("many/base", 1 * MIB), ("many/%d" % t, 64 * 1024)])
+                       for t in range(many)]),
+        ("layers/forty", [("v%d" % t, "image", [("forty/%02d" % i, 256 * 1024) for i in range(38)]
+                           + [("forty/v%d/%d" % (t, i), 256 * 1024) for i in range(2)]) for t in range(2)]),
+        ("multi/three", [("3.%d" % t, "multi3", [("three/base", 5 * MIB), ("three/%d" % t, 1 * MIB)]) for t in range(4)]),
+        ("org/team/platform/services/api", [("2026.%d" % t, "docker", [("deep/base", 5 * MIB), ("deep/%d" % t, 1 * MIB)])
+                                            for t in range(2)]),
+    ]
+
+
+# The platforms of a "multi3" index: each gets its own copy of every layer (its own base), as
+# images built per architecture have.
+THREE_PLATFORMS = ("amd64", "arm64", "ppc64le")
+
+
 def plan(profile, scale):
     """(repository, [(tag, kind, layer specs)]) for a profile; sizes in bytes."""
     repositories = []
@@ -128,6 +153,15 @@ def plan(profile, scale):
         for r in range(int(4 * scale)):
             repositories.append(("small/tool%02d" % r,
                                  [("0.0.%d" % t, "image", [("tool%d/%d" % (r, t), 64 * 1024)]) for t in range(25)]))
+        repositories += user_shapes(scale)
+    elif profile == "wan":
+        # 158 tags and about 85 MB at scale 1: the user shapes and 5 application repositories of
+        # 4 tags over a shared base.
+        base = [("base/os", 8 * MIB)]
+        for r in range(max(1, int(5 * scale))):
+            repositories.append(("apps/app%02d" % r, [("1.%d" % t, "multi" if r == 0 else "docker" if r % 2 else "image",
+                                                       base + [("app%d/%d" % (r, t), 2 * MIB)]) for t in range(4)]))
+        repositories += user_shapes(scale)
     else:
         sys.exit("unknown profile %r" % profile)
     return repositories
@@ -135,7 +169,7 @@ def plan(profile, scale):
 
 # How much of a layer's content is random: the demo stays small on the wire; the bench compresses
 # about as little as real layers of binaries do (~1.3x), so its bytes are mostly real transfer.
-RANDOM_SHARE = {"demo": 0.5, "bench": 0.75}
+RANDOM_SHARE = {"demo": 0.5, "bench": 0.75, "wan": 0.75}
 
 
 def build(registry, profile, scale, workdir, seed, jobs):
@@ -144,7 +178,11 @@ def build(registry, profile, scale, workdir, seed, jobs):
     for repository, tags in plan(profile, scale):
         layout = Layout(os.path.join(workdir, repository.replace("/", "_")))
         for tag, kind, layers in tags:
-            if kind == "multi":
+            if kind == "multi3":
+                children = [generator.image(layout, [generator.layer(layout, "%s@%s" % (key, arch), size) for key, size in layers],
+                                            arch=arch, label=tag) for arch in THREE_PLATFORMS]
+                descriptor = generator.index(layout, children)
+            elif kind == "multi":
                 children = []
                 for arch in ("amd64", "arm64"):
                     specs = [generator.layer(layout, key, size) for key, size in layers]
@@ -171,7 +209,7 @@ def build(registry, profile, scale, workdir, seed, jobs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--registry", required=True)
-    parser.add_argument("--profile", choices=["demo", "bench"], default="demo")
+    parser.add_argument("--profile", choices=sorted(RANDOM_SHARE), default="demo")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=4)

@@ -118,7 +118,13 @@ def main():
     with open(args.cert, "rb") as f:
         cert = x509.load_pem_x509_certificate(f.read())
     state = State(key, cert.public_bytes(serialization.Encoding.DER), args.user, args.password)
-    ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(state)).serve_forever()
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(state), bind_and_activate=False)
+    # socketserver's listen backlog of 5 drops the SYNs of a client asking for many scopes at
+    # once, and each dropped one costs the kernel's 1 s retransmission timeout.
+    server.request_queue_size = 128
+    server.server_bind()
+    server.server_activate()
+    server.serve_forever()
 
 
 if __name__ == "__main__":
