@@ -56,6 +56,25 @@ extension ReliabilitySuites {
             #expect(hashed.status == 0, "SSL_CERT_DIR: \(hashed.output)")
         }
 
+        /// Found by the WAN bench (nginx in front of the registry and its token service): the
+        /// certificate directory was not used for the token request, and only SSL_CERT_FILE helped.
+        @Test("a token service on the registry's host is trusted through --dest-cert-dir alone")
+        func tokenServiceOnTheRegistrysHost() throws {
+            let setup = try Setup()
+            let registry = try TestRegistry.start(.init(auth: .token(user: "robot", password: "pw-ca"), authority: setup.authority))
+            let directory = TemporaryDirectory("certs")
+            try setup.authority.certificateDirectory(at: directory.file("certs"), client: false)
+            let copied = try setup.copy(to: registry, ["--dest-cert-dir", directory.file("certs"), "--dest-creds", "robot:pw-ca"])
+            #expect(copied.status == 0, "\(copied.output)")
+            // skopeo cannot resolve registry.localhost (Go's resolver asks DNS): the image is copied
+            // back out through the same token service to a plain registry, and skopeo compares there.
+            let back = try TestRegistry.start()
+            let out = try CLI.run(["copy", "\(registry.remoteName)/ca/app:v1", back.reference("back/app:v1"),
+                                   "--src-cert-dir", directory.file("certs"), "--src-creds", "robot:pw-ca"])
+            #expect(out.status == 0, "\(out.output)")
+            #expect(try Skopeo.digest(back.reference("back/app:v1")) == (try Skopeo.digest(setup.source.reference("team/app:oci-single"))))
+        }
+
         @Test("/etc/containers/certs.d/HOST:PORT is used without any option (in a private mount namespace)")
         func certsD() throws {
             try #require(getuid() == 0, "needs root for a private mount namespace")

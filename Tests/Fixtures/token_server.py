@@ -13,6 +13,7 @@ GET /token?service=S&scope=repository:NAME:pull,push[&scope=...]
 GET /stats: {"issued": N, "anonymous": M, "refused": K} so tests can count token requests.
 """
 import argparse
+import ssl
 import base64
 import json
 import secrets
@@ -112,6 +113,8 @@ def main():
     parser.add_argument("--cert", required=True)
     parser.add_argument("--user", required=True)
     parser.add_argument("--password", required=True)
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (and --tls-key)")
+    parser.add_argument("--tls-key")
     args = parser.parse_args()
     with open(args.key, "rb") as f:
         key = serialization.load_pem_private_key(f.read(), password=None)
@@ -124,6 +127,10 @@ def main():
     server.request_queue_size = 128
     server.server_bind()
     server.server_activate()
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.serve_forever()
 
 

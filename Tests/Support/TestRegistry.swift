@@ -112,16 +112,20 @@ public final class TestRegistry: Sendable {
                              "-subj", "/CN=freightliner-test-token-issuer",
                              "-keyout", directory.file("token.key"), "-out", directory.file("token.crt")])
             let directory = self.directory
+            // Behind a registry with the test CA's certificate, the token service serves HTTPS
+            // with it too, on the registry's host name: trusted only as the registry is.
+            let tls = options.authority.map { ["--tls-cert", $0.serverCertificate, "--tls-key", $0.serverKey] } ?? []
             let token = try ServerProcess.start(logPath: directory.file("token.log")) { port in
                 ["python3", "\(Paths.fixtures)/token_server.py", "--port", "\(port)",
-                 "--key", directory.file("token.key"), "--cert", directory.file("token.crt"), "--user", user, "--password", password]
+                 "--key", directory.file("token.key"), "--cert", directory.file("token.crt"), "--user", user, "--password", password] + tls
             }
             tokenServer = token
             let tokenPort = token.port
+            let realm = options.authority == nil ? "http://127.0.0.1:\(tokenPort)/token" : "https://registry.localhost:\(tokenPort)/token"
             config += """
                 auth:
                   token:
-                    realm: http://127.0.0.1:\(tokenPort)/token
+                    realm: \(realm)
                     service: freightliner-test
                     issuer: freightliner-test-issuer
                     rootcertbundle: \(directory.file("token.crt"))

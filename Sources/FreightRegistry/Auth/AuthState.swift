@@ -123,8 +123,12 @@ actor AuthState {
         }
         let withheldFrom = credentials != nil && !mayReceiveCredentials ? realmHost : nil
         // Certificates are checked unless the realm is the very host named insecure: naming a
-        // registry insecure says nothing about the token service it sends us to.
-        let request = HTTPRequest(.get, url, headers: headers, verifyTLS: !(client.insecure && realmHost == registryHost))
+        // registry insecure says nothing about the token service it sends us to. A token service
+        // on the registry's own host is trusted as the registry is (its certificate directory: a
+        // private CA, a client certificate), as containers/image does; one elsewhere is not.
+        let sameHost = realmHost == registryHost
+        let request = HTTPRequest(.get, url, headers: headers, verifyTLS: !(client.insecure && sameHost),
+                                  tls: sameHost ? client.tls : nil)
         let response = try await client.retry.run {
             let response = try await client.http.execute(request)
             if RegistryError.isTransientStatus(response.status) {
