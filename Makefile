@@ -4,7 +4,7 @@ PREFIX ?= /usr/local
 PYTHON ?= python3
 DEBIAN_PACKAGES := libncursesw5-dev libcurl4-openssl-dev zlib1g-dev libssl-dev pkg-config \
                    docker-registry skopeo tmux ncurses-term apache2-utils openssl curl time python3 python3-pip \
-                   buildah podman umoci dpkg-dev lintian ca-certificates pigz nginx
+                   buildah podman umoci dpkg-dev lintian ca-certificates pigz nginx strace
 PYTHON_MODULES := moto:moto[server] boto3:boto3 cryptography:cryptography oras:oras prometheus_client:prometheus-client \
                   kubernetes_validate:kubernetes-validate
 BIN := .build/release/freightliner

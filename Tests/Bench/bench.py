@@ -20,6 +20,9 @@ generates the corpus (Tests/Fixtures/corpus.py, profile `bench`), then measures:
      and /usr/lib/python3*): `freightliner copy --compress gzip` with `--compress-threads 1` and
      with every core, OCI layout to OCI layout and registry to registry, against Debian's
      `pigz -6` and `gzip -6` on the same bytes in a file;
+  8b. state (state.py): memory per tag, checkpoint bytes written against what a run leaves on
+     disk, cold and no-op, and `checkpoints list` per run, on BENCH_STATE_TAGS small tags
+     (default 20000; 0 skips it) against BENCH_STATE_BASE (default 500);
 
 A quarter of the corpus's tags are signed first (oras_artifacts.py: an SBOM and its signature
 through the referrers tag fallback, and a cosign signature), so the no-ops show what referrers
@@ -92,6 +95,7 @@ sys.path.insert(0, os.path.join(ROOT, "Tests", "Fixtures"))
 
 import corpus  # noqa: E402
 import floor  # noqa: E402
+import state  # noqa: E402
 import wan  # noqa: E402
 from registry import Client, Registry, digest_of  # noqa: E402
 
@@ -998,6 +1002,7 @@ def main():
             results["gzip"] = bench.gzip_layer(max(3, repeat))
             if os.environ.get("BENCH_SCALING", "1") != "0":
                 results["scaling"] = bench.scaling()
+            results["state"] = state.measure(bench, log)
             ratios = {
                 "cold_vs_skopeo": median["freightliner_cold"] / median["skopeo_cold"],
                 "noop_vs_skopeo": median["freightliner_noop"] / median["skopeo_noop"],
@@ -1016,7 +1021,8 @@ def main():
             finally:
                 wan_bench.stop()
         results["machine"]["load_average_at_end"] = os.getloadavg()
-        text = "\n\n".join(([table(results)] if "median" in results else []) + ([wan_table(results["wan"])] if "wan" in results else []))
+        text = "\n\n".join(([table(results)] if "median" in results else []) + ([state.table(results["state"])] if results.get("state") else [])
+                           + ([wan_table(results["wan"])] if "wan" in results else []))
         results["table"] = text
         os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
         for sample in [sample for key in ("freightliner_cold", "freightliner_noop", "freightliner_noop_immutable", "freightliner_noop_no_referrers")
