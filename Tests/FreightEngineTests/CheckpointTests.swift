@@ -153,8 +153,8 @@ struct CheckpointTests {
         #expect(header.done == 2000 && header.state == .completed && !header.hasWorkLeft)
     }
 
-    @Test("a re-sync that finds every tag current journals none of them: its plan, one snapshot at the end, within twice the result")
-    func plainSkipsAreNotJournaled() async throws {
+    @Test("a re-sync that finds every tag current journals a short line per tag, within twice what it leaves, each durable")
+    func plainSkipsAreShortLines() async throws {
         let directory = TemporaryDirectory()
         let store = CheckpointStore(directory: directory.file("runs"))
         func skipAll(_ id: String, end: Bool) async throws -> CheckpointWriter {
@@ -172,14 +172,14 @@ struct CheckpointTests {
         let writer = try await skipAll("noop", end: true)
         let written = writer.bytesWritten, left = try onDisk(store, "noop")
         #expect(written <= 2 * left, "wrote \(written) bytes for \(left) on disk")
-        #expect(try FileManager.default.attributesOfItem(atPath: store.journalPath("noop"))[.size] as? Int == 0)
+        #expect(left < 2000 * 250, "\(left) bytes for 2000 tags found current")
         let loaded = try store.load("noop")
         #expect(loaded.state == .completed && loaded.progress.done == 2000)
         #expect(loaded.repositories[0].tags[7].digest == Digest.sha256(of: [7, 0]) && loaded.repositories[0].tags[7].isPlainSkip)
 
-        // A crash before the end: the skips were never written; a resume finds them current again.
+        // A crash before the end (no end line): every skip announced was already on disk.
         _ = try await skipAll("crashed", end: false)
-        #expect(try store.load("crashed").progress.done == 0)
+        #expect(try store.load("crashed").progress.done == 2000)
     }
 
     @Test("a plain skip is saved as NAME@DIGEST and read back exactly; a skip that carried referrers keeps every field")

@@ -11,9 +11,9 @@ import FreightCore
 /// session's first snapshot folds it in. A run's writes stay within about twice what it leaves
 /// on disk.
 ///
-/// A tag found current and nothing more (`TagRecord.isPlainSkip`) is not journaled: after a
-/// crash, finding it current again costs a HEAD, less than a synced line per tag of every
-/// re-sync. Such tags are saved by the session's last write, then a snapshot.
+/// A tag found current and nothing more (`TagRecord.isPlainSkip`, most of a re-sync) is a short
+/// line, `NAME@DIGEST`; it is journaled like any other, since a tag announced as finished is on
+/// disk and never redone.
 public final class RunLedger: Sendable {
     /// How often, at most, the run's header is rewritten while tags finish.
     static let headerInterval: Duration = .seconds(1)
@@ -21,8 +21,6 @@ public final class RunLedger: Sendable {
     private let record: Locked<RunRecord>
     private let writer: CheckpointWriter?
     private let lastHeader = Locked<ContinuousClock.Instant?>(nil)
-    /// Plain skips this session that only memory holds.
-    private let unsavedSkips = Locked(0)
     private let sessionStart: ContinuousClock.Instant
     private let session = Locked(RunSummary.Session())
 
@@ -91,10 +89,6 @@ public final class RunLedger: Sendable {
             session.bytesTransferred += stats.bytes
         }
         guard let writer else { return }
-        if updated.isPlainSkip {
-            unsavedSkips.withLock { $0 += 1 }
-            return
-        }
         try await writer.append(.init(repository: repository, tag: tag, record: updated), header: headerIfDue())
     }
 
@@ -116,15 +110,10 @@ public final class RunLedger: Sendable {
         try await save()
     }
 
-    /// Ends this session in `state` and saves it: a journal line, or a snapshot when plain skips
-    /// are not saved yet (see above).
+    /// Ends this session in `state` and saves it: a journal line, not a snapshot (see above).
     func end(_ state: RunRecord.State) async throws {
         record.withLock { $0.state = state }
         guard let writer else { return }
-        if unsavedSkips.withLock({ count in defer { count = 0 }; return count }) > 0 {
-            try await save()
-            return
-        }
         let final = stamped()
         let ending = CheckpointFile.Ending(state: state, updatedAt: final.updatedAt, previousDuration: final.previousDuration)
         try await writer.append(.init(ended: ending), header: RunHeader(final))

@@ -173,7 +173,7 @@ public struct TagRecord: Sendable, Codable, Equatable {
     }
 
     /// A tag found current and nothing more (most tags of a re-sync): nothing to resume, nothing
-    /// learned. Saved as `"NAME@DIGEST"`, and not journaled on its own (see `RunLedger`).
+    /// learned. Saved as `"NAME@DIGEST"`.
     public var isPlainSkip: Bool {
         state == .skipped && digest != nil && sourceDigest == digest && job.destination == job.source
             && error == nil && rewrites == nil && blobs == nil && stats == TagStats()
