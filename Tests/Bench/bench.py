@@ -593,9 +593,8 @@ class WanBench:
     def freightliner(self, destination, run_id, *extra):
         def run():
             credentials = "%s:%s" % (wan.USER, wan.PASSWORD)
-            # SSL_CERT_FILE as well as the cert dirs: freightliner asks the token service
-            # (the registry's own host here) without the registry's --src/--dest-cert-dir trust.
-            environment = dict(os.environ, SSL_CERT_FILE=self.site.ca)
+            # The cert dirs alone: the token service is on the registry's host, which they cover.
+            environment = dict(os.environ)
             return self.bench.sync(self.source.host, destination.host + "/mirror", run_id, "--src-cert-dir", self.site.cert_dir,
                                    "--dest-cert-dir", self.site.cert_dir, "--src-creds", credentials, "--dest-creds", credentials,
                                    *extra, env=environment)
