@@ -38,6 +38,9 @@ public final class ServerProcess: Sendable {
         // and a connection to it would pass for this server being up.
         while !Self.listens(port: port, process: process.processIdentifier) {
             guard process.isRunning else {
+                // Reaped, so Foundation lets go of the Process (LeakSanitizer saw it otherwise).
+                process.waitUntilExit()
+                Self.running.withLock { _ = $0.remove(process.processIdentifier) }
                 let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
                 throw StartFailure(command: arguments.joined(separator: " "), log: log)
             }
